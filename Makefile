@@ -1,0 +1,87 @@
+# Families Connect. `make help` lists the targets; `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.10 from pyenv (pinned in .python-version), else whatever python3.10 is on PATH.
+PYTHON ?= $(shell p=$$(pyenv prefix 3.10 2>/dev/null | head -1); [ -n "$$p" ] && echo $$p/bin/python || command -v python3.10)
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/current.tar.gz
+NLU_EVAL_MODEL := models/nlu-eval.tar.gz
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONPATH := $(CURDIR)
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+	$(wildcard bot/nlp/*.py bot/geo/*.py bot/geo/data/*)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it with 'pyenv install 3.10'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel "setuptools<71"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+.PHONY: venv
+venv: $(BIN)/.installed ## Create .venv with Python 3.10 and the pinned dependencies
+
+.PHONY: lock
+lock: ## Re-resolve dependencies from pyproject.toml into constraints.txt
+	rm -rf /tmp/fc-lock && $(PYTHON) -m venv /tmp/fc-lock
+	/tmp/fc-lock/bin/pip install --quiet --upgrade pip && /tmp/fc-lock/bin/pip install --quiet -e ".[dev]"
+	( echo "# Exact versions from one resolve of pyproject.toml. Regenerate with: make lock"; \
+	  /tmp/fc-lock/bin/pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel)==' ) > constraints.txt
+
+$(MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
+	@mkdir -p models
+	$(BIN)/rasa train --fixed-model-name current --out models
+	@touch $@
+
+.PHONY: train
+train: $(MODEL) ## Train the model if the training data, config or NLP code changed
+
+.PHONY: validate
+validate: $(BIN)/.installed ## Check domain, NLU data, stories and rules for mistakes
+	$(BIN)/rasa data validate --fail-on-warnings
+
+.PHONY: run
+run: $(MODEL) ## Set up and run the assistant: actions :5055, Rasa :5005, web chat :8080
+	$(BIN)/python -m bot.run
+
+.PHONY: test
+test: validate $(MODEL) ## Everything CI runs
+	$(BIN)/pytest -m "not e2e"
+	$(MAKE) --no-print-directory test-stories test-nlu test-e2e
+
+.PHONY: test-stories
+test-stories: $(MODEL) ## Test conversations (tests/test_stories.yml) against the trained model
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --out results/stories --fail-on-prediction-errors
+
+$(NLU_EVAL_MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
+	@mkdir -p models results/nlu-split
+	$(BIN)/rasa data split nlu --nlu data/nlu --training-fraction 0.8 --random-seed 42 --out results/nlu-split
+	$(BIN)/rasa train nlu --nlu results/nlu-split/training_data.yml --fixed-model-name nlu-eval --out models
+	@touch $@
+
+.PHONY: test-nlu
+test-nlu: $(NLU_EVAL_MODEL) ## Intent accuracy and macro F1 on a held-out 20% of the NLU data (must reach 90%)
+	$(BIN)/rasa test nlu --model $(NLU_EVAL_MODEL) --nlu results/nlu-split/test_data.yml --out results/nlu --no-plot
+	$(BIN)/python -m bot.nlp.report results/nlu/intent_report.json --min-accuracy 0.90
+
+.PHONY: test-e2e
+test-e2e: $(MODEL) ## Start the real servers and talk to them over the REST channel
+	$(BIN)/pytest -m e2e
+
+.PHONY: bench
+bench: $(MODEL) ## Latency and throughput over REST against a `rasa init` reference bot
+	$(BIN)/python -m bench.latency
+
+.PHONY: clean
+clean: ## Remove trained models, results and local databases (keeps .venv)
+	rm -rf models/*.tar.gz results var/*.db .pytest_cache

@@ -1,0 +1,1 @@
+"""Rasa SDK actions: thin glue over the bot package."""

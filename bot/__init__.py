@@ -1,0 +1,1 @@
+"""Families Connect: the product code behind the Rasa assistant."""

@@ -1,0 +1,332 @@
+"""A spaCy pipeline that finds UK council areas, postcodes and prisons in a message.
+
+Built from the reference data in bot/geo/data:
+  1. an EntityRuler with every council name and alternative name, every postcode
+     district and every prison name (matched on normalised text, so case and
+     punctuation do not matter);
+  2. ``fc_fuzzy_places``: close misspellings of the longer names ("stockon");
+  3. ``fc_place_resolver``: decides from the words around a name whether it is a
+     place, a prison or neither ("HMP Durham" vs "I live in Durham"; "reading" the
+     town vs "reading a letter"), and labels the spans AREA or PRISON.
+
+The pipeline runs on normalised text (see bot.nlp.textmap); PlaceFinder maps the
+results back onto the user's own characters.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import spacy
+import srsly
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from spacy.language import Language
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from bot.geo import Gazetteer
+from bot.geo.names import (
+    AMBIGUOUS_WORDS,
+    PLACE_CUES_AFTER,
+    PLACE_CUES_BEFORE,
+    PRISON_CUES_AFTER,
+    PRISON_CUES_BEFORE,
+    normalise,
+)
+from bot.nlp.textmap import normalise_mapped
+
+NAME_LABEL = "NAME"
+POSTCODE_LABEL = "POSTCODE"
+AREA = "AREA"
+PRISON = "PRISON"
+
+if not Span.has_extension("fc_distance"):
+    Span.set_extension("fc_distance", default=0)
+if not Span.has_extension("fc_value"):
+    Span.set_extension("fc_value", default=None)
+
+_INWARD = re.compile(r"^[0-9][a-z]{2}$")
+# One-letter, one-digit districts (M6, B4, L8) are also roads and text-speak ("b4" =
+# before, "m8" = mate): only a full postcode or the word "postcode" makes them a place.
+_SHORT_DISTRICT = re.compile(r"^[a-z][0-9]$")
+_TEXT_SPEAK = frozenset({"ne1", "b4", "m8", "l8", "w8", "sk8", "cr8", "h8"})
+_POSTCODE_CUES = frozenset({"postcode", "post", "code", "pc"})
+_LIVING_CUES = frozenset({"live", "lives", "living", "from", "near", "nr", "moved"})
+
+
+def _fuzzy_limit(length: int) -> int:
+    """How many edits a misspelling of a name this long may have."""
+    if length < 5:
+        return 0
+    return 1 if length < 9 else 2
+
+
+class FuzzyPlaces:
+    """Adds NAME spans for n-grams within a small edit distance of a known name."""
+
+    def __init__(self, name: str, max_ngram: int = 3) -> None:
+        self.name = name
+        self.max_ngram = max_ngram
+        self.names: list[str] = []
+        self.common_words: set[str] = set()
+
+    def set_data(self, names: Iterable[str], common_words: Iterable[str]) -> None:
+        self.names = sorted({n for n in names if _fuzzy_limit(len(n)) and n not in AMBIGUOUS_WORDS})
+        self.common_words = set(common_words) | set(STOP_WORDS)
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not self.names:
+            return doc
+        taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+        candidates: list[Span] = []
+        for n in range(self.max_ngram, 0, -1):
+            for start in range(0, len(doc) - n + 1):
+                end = start + n
+                if any(i in taken for i in range(start, end)):
+                    continue
+                words = [t.text for t in doc[start:end]]
+                if all(w in self.common_words or w.isdigit() for w in words):
+                    continue
+                if words[0] in STOP_WORDS or words[-1] in STOP_WORDS:
+                    continue
+                text = " ".join(words)
+                limit = _fuzzy_limit(len(text))
+                if not limit:
+                    continue
+                found = process.extract(
+                    text, self.names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+                )
+                found = [(name, int(dist)) for name, dist, _ in found if dist and name[0] == text[0]]
+                if not found:
+                    continue
+                best = min(dist for _, dist in found)
+                # Several names can be equally close ("stockon": Stockton, Stocken); the
+                # resolver chooses among them from the words around the span.
+                span = Span(doc, start, end, label=NAME_LABEL, kb_id="|".join(sorted(n for n, d in found if d == best)))
+                span._.fc_distance = best
+                candidates.append(span)
+        if candidates:
+            doc.ents = filter_spans(list(doc.ents) + candidates)
+        return doc
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "data.json", {"names": self.names, "common_words": sorted(self.common_words)})
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "FuzzyPlaces":
+        data = srsly.read_json(Path(path) / "data.json")
+        self.names = data["names"]
+        self.common_words = set(data["common_words"])
+        return self
+
+
+@Language.factory("fc_fuzzy_places", default_config={"max_ngram": 3})
+def make_fuzzy_places(nlp: Language, name: str, max_ngram: int) -> FuzzyPlaces:
+    return FuzzyPlaces(name, max_ngram)
+
+
+@dataclass(frozen=True)
+class _Target:
+    code: str
+    value: str
+
+
+class PlaceResolver:
+    """Turns NAME and POSTCODE spans into AREA and PRISON spans, using the words around them."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.councils: dict[str, list[str]] = {}  # alias -> [code, display name]
+        self.prisons: dict[str, list[str]] = {}  # alias -> [id, display name]
+        self.districts: dict[str, list[str]] = {}  # district -> [council code, council name]
+        self.towns: set[str] = set()
+        self.bare_prison_aliases: set[str] = set()  # local names such as "strangeways"
+
+    def set_data(self, gazetteer: Gazetteer) -> None:
+        for alias in gazetteer.council_aliases:
+            council = gazetteer.council_by_alias(alias)
+            successors = gazetteer.successors(council)
+            target = successors[0] if len(successors) == 1 else council
+            self.councils[alias] = [target.code, target.name]
+        for alias in gazetteer.prison_aliases:
+            prison = gazetteer.prison_by_alias(alias)
+            self.prisons[alias] = [prison.id, prison.display_name]
+        for district in gazetteer.districts.values():
+            if district.council_code:
+                council = gazetteer.councils[district.council_code]
+                self.districts[district.district.lower()] = [council.code, council.name]
+        self.towns = set(gazetteer.town_names) - set(gazetteer.council_aliases)
+        self.bare_prison_aliases = set(gazetteer.local_prison_names)
+
+    # --- the words around a span ---------------------------------------------------
+    @staticmethod
+    def _before(doc: Doc, span: Span, n: int) -> str:
+        return " ".join(t.text for t in doc[max(0, span.start - n) : span.start])
+
+    def _prison_cue(self, doc: Doc, span: Span) -> tuple[int, int] | None:
+        """Token range including the cue words, or None if no cue."""
+        for n in (3, 2, 1):
+            if span.start >= n and self._before(doc, span, n) in PRISON_CUES_BEFORE:
+                return span.start - n, span.end
+        if span.end < len(doc) and doc[span.end].text in PRISON_CUES_AFTER:
+            return span.start, span.end + 1
+        return None
+
+    @staticmethod
+    def _place_cue(doc: Doc, span: Span) -> bool:
+        before = doc[span.start - 1].text if span.start > 0 else ""
+        after = doc[span.end].text if span.end < len(doc) else ""
+        return before in PLACE_CUES_BEFORE or after in PLACE_CUES_AFTER
+
+    def _postcode(self, doc: Doc, span: Span) -> Span | None:
+        district = span.text
+        if district not in self.districts:
+            return None
+        end = span.end
+        if end < len(doc) and _INWARD.match(doc[end].text):
+            end += 1
+        full = end > span.end
+        before = doc[span.start - 1].text if span.start > 0 else ""
+        if (_SHORT_DISTRICT.match(district) or district in _TEXT_SPEAK) and not full and before not in _POSTCODE_CUES:
+            return None
+        code, name = self.districts[district]
+        out = Span(doc, span.start, end, label=AREA, kb_id=code)
+        out._.fc_value = name
+        return out
+
+    def _bare_prison_ok(self, doc: Doc, span: Span, alias: str) -> bool:
+        """A prison name with no 'HMP' or 'prison' next to it still means the prison when it is
+        not also a council, a town or a common word, and the user is not saying they live there."""
+        if alias in self.councils or alias in AMBIGUOUS_WORDS:
+            return False
+        if alias in self.towns and alias not in self.bare_prison_aliases:
+            return False
+        return not (set(t.text for t in doc[max(0, span.start - 2) : span.start]) & _LIVING_CUES)
+
+    def _name(self, doc: Doc, span: Span) -> Span | None:
+        aliases = (span.kb_id_ or span.text).split("|")
+        prisons = [a for a in aliases if a in self.prisons]
+        councils = [a for a in aliases if a in self.councils]
+        prison_range = self._prison_cue(doc, span) if prisons else None
+        bare_prisons = [a for a in prisons if self._bare_prison_ok(doc, span, a)]
+        if prison_range:
+            code, value = self.prisons[prisons[0]]
+            out = Span(doc, prison_range[0], prison_range[1], label=PRISON, kb_id=code)
+        elif councils and (councils[0] not in AMBIGUOUS_WORDS or self._place_cue(doc, span)):
+            code, value = self.councils[councils[0]]
+            out = Span(doc, span.start, span.end, label=AREA, kb_id=code)
+        elif bare_prisons:
+            code, value = self.prisons[bare_prisons[0]]
+            out = Span(doc, span.start, span.end, label=PRISON, kb_id=code)
+        else:
+            return None
+        out._.fc_value = value
+        out._.fc_distance = span._.fc_distance
+        return out
+
+    def __call__(self, doc: Doc) -> Doc:
+        resolved = []
+        for span in doc.ents:
+            out = self._postcode(doc, span) if span.label_ == POSTCODE_LABEL else self._name(doc, span)
+            if out is not None:
+                resolved.append(out)
+        doc.ents = filter_spans(resolved)
+        return doc
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(
+            path / "data.json",
+            {
+                "councils": self.councils,
+                "prisons": self.prisons,
+                "districts": self.districts,
+                "towns": sorted(self.towns),
+                "bare_prison_aliases": sorted(self.bare_prison_aliases),
+            },
+        )
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "PlaceResolver":
+        data = srsly.read_json(Path(path) / "data.json")
+        self.councils, self.prisons, self.districts = data["councils"], data["prisons"], data["districts"]
+        self.towns = set(data["towns"])
+        self.bare_prison_aliases = set(data["bare_prison_aliases"])
+        return self
+
+
+@Language.factory("fc_place_resolver")
+def make_place_resolver(nlp: Language, name: str) -> PlaceResolver:
+    return PlaceResolver(name)
+
+
+def build_pipeline(gazetteer: Gazetteer, common_words: Iterable[str] = ()) -> Language:
+    """A blank English pipeline with the ruler, fuzzy matcher and resolver filled from the gazetteer.
+
+    ``common_words`` are words that must never be read as a misspelt place (the
+    assistant passes the vocabulary of its training examples).
+    """
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    names = set(gazetteer.council_aliases) | set(gazetteer.prison_aliases)
+    patterns = [{"label": NAME_LABEL, "pattern": name, "id": name} for name in sorted(names)]
+    patterns += [
+        {"label": POSTCODE_LABEL, "pattern": d.lower(), "id": d.lower()} for d in sorted(gazetteer.districts)
+    ]
+    ruler.add_patterns(patterns)
+    place_words = {w for name in names for w in name.split()}
+    fuzzy = nlp.add_pipe("fc_fuzzy_places")
+    fuzzy.set_data(names, {w for w in common_words if w not in place_words})
+    resolver = nlp.add_pipe("fc_place_resolver")
+    resolver.set_data(gazetteer)
+    return nlp
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    """A place or prison found in a message, in the message's own character offsets."""
+
+    kind: str  # AREA or PRISON
+    start: int
+    end: int
+    text: str
+    code: str
+    value: str
+    fuzzy: bool
+
+
+class PlaceFinder:
+    """Runs the place pipeline over a message and reports matches against the original text."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.nlp = nlp
+
+    def find(self, text: str) -> list[PlaceMatch]:
+        mapped = normalise_mapped(text)
+        if not mapped.text:
+            return []
+        doc = self.nlp(mapped.text)
+        matches = []
+        for ent in doc.ents:
+            start, end = mapped.span(ent.start_char, ent.end_char)
+            matches.append(
+                PlaceMatch(
+                    kind=ent.label_,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    code=ent.kb_id_,
+                    value=ent._.fc_value,
+                    fuzzy=bool(ent._.fc_distance),
+                )
+            )
+        return matches
+
+
+def words_of(texts: Iterable[str]) -> set[str]:
+    """The normalised words of some texts (for build_pipeline's common_words)."""
+    return {w for t in texts for w in normalise(t).split()}

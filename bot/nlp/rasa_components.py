@@ -1,0 +1,189 @@
+"""Rasa 3.6 NLU components wrapping bot.nlp: places, profile, and two intent guards."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+import spacy
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.geo import gazetteer
+from bot.nlp import places  # registers the spaCy factories used by the saved pipeline
+from bot.nlp.profile import find_profile
+from bot.nlp.safety import SAFETY_INTENTS, safety_intent
+from bot.nlp.textmap import normalise_mapped
+
+logger = logging.getLogger(__name__)
+
+ENTITY_FOR_KIND = {places.AREA: "area", places.PRISON: "prison"}
+
+
+def _entity(kind: str, value: str, start: int, end: int, extractor: str, confidence: float = 1.0) -> Dict[Text, Any]:
+    return {
+        ENTITY_ATTRIBUTE_TYPE: kind,
+        ENTITY_ATTRIBUTE_START: start,
+        ENTITY_ATTRIBUTE_END: end,
+        ENTITY_ATTRIBUTE_VALUE: value,
+        EXTRACTOR: extractor,
+        "confidence_entity": confidence,
+    }
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds `area` (a UK council) and `prison` entities with the spaCy pipeline from bot.nlp.places.
+
+    Training builds the pipeline from the reference data and the training
+    examples' vocabulary, and saves it inside the Rasa model.
+    """
+
+    SPACY_DIR = "spacy_places"
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, nlp: Any = None) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._finder = places.PlaceFinder(nlp) if nlp is not None else None
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> PlaceEntityExtractor:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def required_packages(cls) -> List[Text]:
+        return ["spacy", "rapidfuzz"]
+
+    def train(self, training_data: TrainingData) -> Resource:
+        vocabulary = places.words_of(m.get(TEXT) or "" for m in training_data.training_examples)
+        nlp = places.build_pipeline(gazetteer(), vocabulary)
+        with self._model_storage.write_to(self._resource) as path:
+            nlp.to_disk(path / self.SPACY_DIR)
+        self._finder = places.PlaceFinder(nlp)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext, **kwargs: Any) -> PlaceEntityExtractor:
+        with model_storage.read_from(resource) as path:
+            nlp = spacy.load(path / cls.SPACY_DIR)
+        return cls(config, model_storage, resource, nlp)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._finder is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = [
+                _entity(ENTITY_FOR_KIND[m.kind], m.value, m.start, m.end, self.name, 0.8 if m.fuzzy else 1.0)
+                for m in self._finder.find(text)
+            ]
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class ProfileEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds relationship, profession, audience, stage, child_age and number entities (bot.nlp.profile)."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ProfileEntityExtractor:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            found = [
+                _entity(m.entity, m.value, m.start, m.end, self.name) for m in find_profile(message.get(TEXT) or "")
+            ]
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+def _set_intent(message: Message, name: str) -> None:
+    """Make `name` the top intent with full confidence, keeping the classifier's ranking below it."""
+    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != name]
+    top = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+
+
+def _intent_name(message: Message) -> Optional[str]:
+    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SafetyNetClassifier(GraphComponent):
+    """Sends messages about risk of harm to the safety intents even when the classifier misses them."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> SafetyNetClassifier:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                continue  # a button payload names its intent itself
+            urgent = safety_intent(text)
+            current = _intent_name(message)
+            if urgent and current not in SAFETY_INTENTS[:-1] and not (urgent == "express_distress" and current in SAFETY_INTENTS):
+                logger.info("Safety net raised intent %s over %s", urgent, current)
+                _set_intent(message, urgent)
+        return messages
+
+
+# Words that can sit around an answer without adding a question: "I'm in Stockton", "she's 6".
+_FILLER = frozenset(
+    "i im am a an the his her my its it is in at near from live living we were are hes shes on and just only "
+    "about age aged years year yrs old yo she he they theyre been got ok okay yes so well erm um council area "
+    "postcode prison hmp yoi jail of our me ma mam me were based lives currently now".split()
+)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ShortAnswerClassifier(GraphComponent):
+    """Reads a short reply made only of facts ("Stockton", "his nan", "14", "on remand") as `inform`.
+
+    Replies to "which area?" or "how old are they?" are too short for the
+    classifier to place reliably; what they contain is clear from the entities.
+    """
+
+    MAX_WORDS = 6
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ShortAnswerClassifier:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = message.get(ENTITIES) or []
+            if text.startswith("/") or not entities or _intent_name(message) in SAFETY_INTENTS:
+                continue
+            if len(text.split()) > self.MAX_WORDS:
+                continue
+            remainder = list(text)
+            for e in entities:
+                for i in range(e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]):
+                    remainder[i] = " "
+            leftover = [w for w in normalise_mapped("".join(remainder)).text.split() if w not in _FILLER]
+            if not leftover:
+                _set_intent(message, "inform")
+        return messages

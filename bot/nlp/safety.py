@@ -1,0 +1,95 @@
+"""A rule layer under the intent classifier: messages about risk of harm always reach the safety answers.
+
+The classifier is trained on safety intents too; this catches what it misses, in
+the order of urgency. A false alarm costs a message with helpline numbers; a miss
+could cost far more, so the patterns lean towards catching.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.nlp.textmap import normalise_mapped
+
+SAFETY_INTENTS = ("risk_self", "risk_child", "risk_domestic_abuse", "risk_prisoner", "express_distress")
+
+# Harm words whose subject decides who is at risk: "I want to end it" vs "he wants to end it".
+_HARM = re.compile(
+    r"\b(?:suicid\w*|kill(?:ing)? (?:my|him|her|them) ?sel(?:f|ves)|end(?:ing)? (?:it all|(?:my|his|her|their) life|it)\b|"
+    r"take (?:my|his|her) (?:own )?life|(?:dont|do not|dnt|doesnt|does not) want to (?:be here|live|wake up|be alive|go on)|"
+    r"(?:want|wants|wanna|wish i could|going) to die|wish(?:es)? (?:i|he|she) (?:was|were) dead|better off (?:dead|without (?:me|him|her))|"
+    r"self ?harm\w*|(?:cutting|cuts|cut|hurting|hurts|hurt|harming|harm|burn(?:ing)?) (?:my|him|her|them) ?sel(?:f|ves)|overdos\w*|"
+    r"take all (?:my|his|her) (?:pills|tablets)|no (?:point|reason) (?:in )?(?:living|going on|being here)|"
+    r"suicide watch|on an? acct)"
+)
+_FIRST_PERSON = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself)\b")
+_THIRD_PERSON = re.compile(
+    r"\b(?:he|she|hes|shes|him|her|his|they|theyre|them|their|himself|herself|"
+    r"my (?:son|daughter|husband|partner|wife|boyfriend|girlfriend|dad|mum|mam|brother|sister|grandson|granddaughter|ex))\b"
+)
+_THIRD_PERSON_IN_HARM = re.compile(r"\b(?:him|her|them)sel(?:f|ves)|\b(?:his|her|their) (?:own )?life|suicide watch|acct\b|without (?:him|her)\b")
+_HURT_INSIDE = re.compile(
+    r"\b(?:beaten up|being beaten|getting beaten|attacked|being attacked|stabbed|bullied|threatened|assaulted|in danger|not safe)\b"
+    r"(?P<gap>(?:\s+\S+){0,6}?)\s+(?:in there|inside|in prison|in jail|on the wing|in the nick|by other prisoners|by the other|by (?:the )?officers|by (?:the )?screws)\b"
+)
+_BECAUSE = re.compile(r"\b(?:cos|coz|cuz|because|since|as|about)\b")
+_CUSTODY = re.compile(r"\b(?:prison|jail|inside|in there|cell|wing|hmp|yoi|the nick|officers|screws)\b")
+_CHILD_WORDS = r"(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler|my sister|my brother|the boys|the girls|grandkids)"
+_CHILD_DANGER = re.compile(
+    rf"\b{_CHILD_WORDS}\b(?:\s+\S+){{0,6}}?\s+(?:is |are |being |getting |been )?"
+    r"(?:in danger|not safe|unsafe|being hurt|abused|beaten|home alone|alone in the house|left alone|starving|neglected)\b"
+    rf"|\b(?:hits|hit|hitting|beats|beating|hurts|hurting|abuses|abusing|touching|touched)\s+(?:the |my |our )?{_CHILD_WORDS}\b"
+    rf"|\bno ?one (?:to|is) (?:look(?:ing)? after|pick(?:ing)? up|with) (?:the |my )?{_CHILD_WORDS}\b"
+)
+_DOMESTIC = re.compile(
+    r"\b(?:domestic (?:abuse|violence)|(?:hits|hit|beats|beat|hurts|hurt|strangled|choked|kicked|punched|slapped|threatens|threatened|raped|forced) me\b|"
+    r"(?:scared|terrified|frightened|afraid) of (?:him|her|my (?:partner|husband|ex|boyfriend|wife|girlfriend))|"
+    r"(?:controls|controlling) (?:me|my money|everything|who i see)|wont let me (?:see|leave|go out|have)|"
+    r"(?:threatening|threatens|threatened) (?:to (?:kill|hurt) )?me)"
+)
+_YOUNG_ASKER = re.compile(r"\b(?:im|i am|i m) (?:only )?(?:[89]|1[0-7]|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)\b|\bim (?:a kid|a child|in year)")
+_DISTRESS = re.compile(
+    r"\b(?:(?:cant|cannot|can not|cnt) cope|falling apart|breaking down|panic attacks?|at breaking point|"
+    r"(?:cant|cannot) take (?:it|this|any ?more)|going to lose it|losing my mind)\b"
+)
+_NEGATED = re.compile(r"\b(?:not|no|never|isnt|arent|wasnt)\s+$")
+
+
+def _harm_subject(text: str, m: re.Match) -> str:
+    """'self' or 'other': the nearest person word before the harm words decides."""
+    if _THIRD_PERSON_IN_HARM.search(m.group(0)):
+        return "other"
+    if re.search(r"\b(?:my ?self|my (?:own )?life|take my|i )", m.group(0)):
+        return "self"
+    before = text[max(0, m.start() - 60) : m.start()]
+    last_first = max((x.end() for x in _FIRST_PERSON.finditer(before)), default=-1)
+    last_third = max((x.end() for x in _THIRD_PERSON.finditer(before)), default=-1)
+    return "other" if last_third > last_first else "self"
+
+
+def _hit(pattern: re.Pattern, text: str) -> bool:
+    for m in pattern.finditer(text):
+        if not _NEGATED.search(text[max(0, m.start() - 8) : m.start()]):
+            return True
+    return False
+
+
+def safety_intent(text: str) -> str | None:
+    """The most urgent safety intent a message calls for, if any."""
+    norm = normalise_mapped(text).text
+    harm = [m for m in _HARM.finditer(norm) if not _NEGATED.search(norm[max(0, m.start() - 8) : m.start()])]
+    if any(_harm_subject(norm, m) == "self" for m in harm):
+        return "risk_self"
+    if _hit(_CHILD_DANGER, norm):
+        return "risk_child"
+    if harm:
+        about_child = bool(re.search(rf"\b{_CHILD_WORDS}\b", norm))
+        return "risk_child" if about_child and not _CUSTODY.search(norm) else "risk_prisoner"
+    if _hit(_DOMESTIC, norm):
+        # A child being hurt at home is a child-safety matter first.
+        return "risk_child" if _YOUNG_ASKER.search(norm) else "risk_domestic_abuse"
+    for m in _HURT_INSIDE.finditer(norm):
+        if not _BECAUSE.search(m.group("gap")):
+            return "risk_prisoner"
+    if _hit(_DISTRESS, norm):
+        return "express_distress"
+    return None

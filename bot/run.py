@@ -1,0 +1,98 @@
+"""`make run`: the action server, Rasa with the REST channel and API, and a local web chat page.
+
+Stays in the foreground; Ctrl-C stops everything.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from bot.servers import Servers
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).parent / "web"
+
+
+def serve_webchat(port: int, rasa_url: str) -> http.server.ThreadingHTTPServer:
+    """Serve bot/web on localhost:port in a background thread."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self) -> None:
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path.split("?")[0] == "/config.js":
+                body = f"window.RASA_URL = {rasa_url!r};\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/javascript")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep the terminal for the servers' own logs
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=str(WEB_DIR)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings.from_env()
+    if not settings.model_path.exists():
+        print(f"No trained model at {settings.model_path}: run `make train` first.", file=sys.stderr)
+        return 1
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    token = settings.rasa_auth_token or secrets.token_urlsafe(24)
+    servers = Servers(
+        model=settings.model_path,
+        rasa_port=settings.rasa_port,
+        actions_port=settings.actions_port,
+        auth_token=token,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print("Starting the action server and Rasa (about 30 seconds)...", flush=True)
+    webchat = None
+    try:
+        servers.start()
+        webchat = serve_webchat(settings.webchat_port, servers.rasa_url)
+        print(
+            "\nFamilies Connect is ready.\n"
+            f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
+            f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}\n"
+            f"  Status:        GET  {servers.rasa_url}/status\n"
+            f"  HTTP API token ({'from RASA_AUTH_TOKEN' if settings.rasa_auth_token else 'made for this run'}): {token}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        for process in servers.processes:
+            process.wait()
+        print("A server stopped unexpectedly; shutting down.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        if webchat is not None:
+            webchat.shutdown()
+        servers.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Starting and stopping the action server and Rasa as child processes (used by `make run` and tests)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.settings import ROOT
+
+logger = logging.getLogger(__name__)
+
+BIN = Path(sys.executable).parent
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment our servers run with: no telemetry, quiet TensorFlow, our code importable."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Poll url until it answers 200; fail early if the process dies."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            last_error = exc
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s ({last_error})")
+
+
+@dataclass
+class Servers:
+    """The action server and one Rasa server, as started by `start`."""
+
+    model: Path
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    auth_token: str | None = None
+    endpoints: Path = ROOT / "endpoints.yml"
+    credentials: Path = ROOT / "credentials.yml"
+    log_dir: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://localhost:{self.actions_port}"
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")
+        else:
+            out = None
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=child_env(self.env), stdout=out, stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def start(self, timeout: float = 240) -> "Servers":
+        actions = self._spawn(
+            "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)]
+        )
+        # The action server listens on /health; point Rasa at it whatever the port.
+        rasa_args = [
+            str(BIN / "rasa"), "run",
+            "--model", str(self.model),
+            "--port", str(self.rasa_port),
+            "--endpoints", str(self.endpoints),
+            "--credentials", str(self.credentials),
+            "--enable-api",
+            "--cors", "*",
+        ]
+        if self.auth_token:
+            rasa_args += ["--auth-token", self.auth_token]
+        rasa = self._spawn("rasa", rasa_args)
+        try:
+            wait_for(f"{self.actions_url}/health", timeout, actions)
+            wait_for(f"{self.rasa_url}/status" + (f"?token={self.auth_token}" if self.auth_token else ""), timeout, rasa)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout: float = 15) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
+        """Send one message over the REST channel and return the bot's replies."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": message}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def __enter__(self) -> "Servers":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,40 @@
+"""All configuration, read from the environment in one place. Defaults run everything locally."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings for one process. Build with `Settings.from_env()`."""
+
+    rasa_port: int
+    actions_port: int
+    webchat_port: int
+    rasa_auth_token: str | None
+    model_path: Path
+    var_dir: Path
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        var_dir = Path(os.environ.get("FC_VAR_DIR", ROOT / "var"))
+        return cls(
+            rasa_port=_int("RASA_PORT", 5005),
+            actions_port=_int("ACTIONS_PORT", 5055),
+            webchat_port=_int("WEBCHAT_PORT", 8080),
+            rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN") or None,
+            model_path=Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz")),
+            var_dir=var_dir,
+        )
