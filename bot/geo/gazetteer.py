@@ -93,12 +93,15 @@ class Prison:
 
     @property
     def display_name(self) -> str:
-        """'HMP Durham', 'HMYOI Wetherby', 'Oakhill STC'."""
-        if "HMP" in self.types or not self.types:
+        """'HMP Durham', 'HMYOI Wetherby', 'Oakhill STC', as the register's own name says."""
+        if "(" not in self.register_name:
+            return self.register_name  # "Dover Immigration Removal Centre"
+        kind = self.register_name[self.register_name.find("(") + 1 : self.register_name.rfind(")")].upper()
+        if "HMP" in kind:
             return f"HMP {self.base_name}"
-        if "YOI" in self.types:
+        if "YOI" in kind:
             return f"HMYOI {self.base_name}"
-        return f"{self.base_name} {self.types[0]}"
+        return f"{self.base_name} {kind}"
 
     @property
     def address(self) -> str:
@@ -164,7 +167,13 @@ class Gazetteer:
             return self.councils[override]
         candidates = [self.councils[c] for c in codes]
         candidates.sort(
-            key=lambda c: (not c.current, not c.lower_tier, -(c.population or 0), c.code)
+            key=lambda c: (
+                alias not in (normalise(c.name), normalise(c.official_name)),  # a council's own name is its own
+                not c.current,
+                not c.lower_tier,
+                -(c.population or 0),
+                c.code,
+            )
         )
         return candidates[0]
 

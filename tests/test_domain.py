@@ -1,0 +1,117 @@
+"""Content rules for every response: text-message length, real buttons, sourced facts."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN_TEXT = (ROOT / "domain.yml").read_text()
+DOMAIN = yaml.safe_load(DOMAIN_TEXT)
+
+# Every number the assistant may give, and where it comes from.
+KNOWN_NUMBERS = {
+    "999": "emergency services",
+    "55": "police Silent Solution (press 55)",
+    "116 123": "Samaritans",
+    "0800 1111": "Childline",
+    "0808 2000 247": "National Domestic Abuse Helpline",
+    "0808 800 5000": "NSPCC helpline",
+    "0808 800 4444": "Shelter helpline",
+}
+SAMPLE_SLOTS = {
+    "helpline_phone": "0808 808 2003",
+    "area": "Kings Lynn and West Norfolk",
+    "prison": "HMP Wormwood Scrubs",
+    "prison_address": "Du Cane Road, London, W12 0AE",
+}
+# Responses that state no facts: greetings, questions back, acknowledgements.
+NO_FACTS = {
+    "utter_greet", "utter_capabilities", "utter_thank", "utter_affirm", "utter_deny",
+    "utter_out_of_scope", "utter_default", "utter_what_can_i_help", "utter_noted",
+    "utter_noted_area", "utter_noted_audience", "utter_noted_child_age", "utter_ask_audience",
+    "utter_ask_child_age", "utter_ask_stage", "utter_goodbye",
+}
+
+
+def variants():
+    for name, items in DOMAIN["responses"].items():
+        for item in items:
+            yield name, item
+
+
+def rendered(text: str) -> str:
+    return text.format(**SAMPLE_SLOTS)
+
+
+def as_sms(item: dict) -> str:
+    """What a text message shows: the text, then buttons as numbered options."""
+    text = rendered(item["text"])
+    for i, button in enumerate(item.get("buttons", []), start=1):
+        text += f"\n{i} {button['title']}"
+    return text
+
+
+def test_every_reply_fits_in_two_text_messages_and_most_in_one():
+    lengths = [len(as_sms(item)) for _, item in variants()]
+    assert max(lengths) <= 640
+    short = sum(length <= 320 for length in lengths) / len(lengths)
+    assert short >= 0.8, f"only {short:.0%} of replies fit in 320 characters"
+
+
+def test_every_reply_text_alone_is_within_320():
+    too_long = [(name, len(rendered(item["text"]))) for name, item in variants() if len(rendered(item["text"])) > 320]
+    assert too_long == []
+
+
+def test_templates_only_use_slots():
+    slots = set(DOMAIN["slots"])
+    for name, item in variants():
+        for field in re.findall(r"{(\w+)}", item["text"]):
+            assert field in slots, (name, field)
+
+
+def test_buttons_send_real_intents_and_entities():
+    intents = set(DOMAIN["intents"])
+    entities = set(DOMAIN["entities"])
+    for name, item in variants():
+        for button in item.get("buttons", []):
+            match = re.fullmatch(r"/(\w+)(\{.*\})?", button["payload"])
+            assert match, (name, button)
+            assert match.group(1) in intents, (name, button)
+            if match.group(2):
+                for key, value in yaml.safe_load(match.group(2)).items():
+                    assert key in entities, (name, key)
+            assert len(button["title"]) <= 24, (name, button["title"])
+
+
+def test_every_phone_number_is_a_known_one():
+    for name, item in variants():
+        text = item["text"]
+        for number in re.findall(r"\b0\d{3} ?\d{3,4} ?\d{3,4}\b|\b116 123\b|\b999\b|\bpress 55\b", text):
+            number = number.replace("press ", "")
+            assert number in KNOWN_NUMBERS, (name, number)
+
+
+def test_every_factual_response_names_its_source():
+    lines = DOMAIN_TEXT.splitlines()
+    start = lines.index("responses:")
+    missing = []
+    for i in range(start, len(lines)):
+        match = re.fullmatch(r"  (utter_\w+):", lines[i])
+        if not match:
+            continue
+        name = match.group(1)
+        if name in NO_FACTS or re.search(r"_2$", name):
+            continue  # a second message shares the first one's source
+        if not lines[i - 1].strip().startswith("#"):
+            missing.append(name)
+    assert missing == []
+
+
+@pytest.mark.parametrize("name, item", list(variants()))
+def test_no_reply_asks_about_the_offence(name, item):
+    text = item["text"].lower()
+    assert not re.search(r"what (did|was) (he|she|they) (do|done|convicted|charged)|what (was|is) the (crime|offence)", text)
