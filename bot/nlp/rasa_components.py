@@ -1,4 +1,4 @@
-"""Rasa 3.6 NLU components wrapping bot.nlp: places, profile, and two intent guards."""
+"""Rasa 3.6 NLU components wrapping bot.nlp: intents, places, profile, and two intent guards."""
 from __future__ import annotations
 
 import logging
@@ -27,7 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.geo import gazetteer
-from bot.nlp import places  # registers the spaCy factories used by the saved pipeline
+from bot.nlp import intents, places  # places registers the spaCy factories the saved pipeline uses
 from bot.nlp.profile import find_profile
 from bot.nlp.safety import SAFETY_INTENTS, safety_intent
 from bot.nlp.textmap import normalise_mapped
@@ -186,4 +186,63 @@ class ShortAnswerClassifier(GraphComponent):
             leftover = [w for w in normalise_mapped("".join(remainder)).text.split() if w not in _FILLER]
             if not leftover:
                 _set_intent(message, "inform")
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent):
+    """Intent classification with bot.nlp.intents (TF-IDF + lexicons + logistic regression)."""
+
+    MODEL_DIR = "linear_intents"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"c": 20.0, "word_ngrams": [1, 3], "char_ngrams": [1, 5], "lexicon_weight": 1.0, "ranking_length": 10}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, model: Any = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> LinearIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def _settings(self) -> "intents.Settings":
+        return intents.Settings(
+            word_ngrams=tuple(self._config["word_ngrams"]),
+            char_ngrams=tuple(self._config["char_ngrams"]),
+            c=float(self._config["c"]),
+            lexicon_weight=float(self._config["lexicon_weight"]),
+        )
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        lexicons = {
+            table["name"]: list(table["elements"])
+            for table in training_data.lookup_tables
+            if table["name"].startswith("lexicon_")
+        }
+        self._model = intents.LinearIntentModel(self._settings(), lexicons).fit(
+            [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples]
+        )
+        with self._model_storage.write_to(self._resource) as path:
+            self._model.save(path / self.MODEL_DIR)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
+        with model_storage.read_from(resource) as path:
+            model = intents.LinearIntentModel.load(path / cls.MODEL_DIR)
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._model is None:
+            return messages
+        texts = [m.get(TEXT) or "" for m in messages]
+        for message, ranking in zip(messages, self._model.predict(texts)):
+            ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: p} for name, p in ranking[: self._config["ranking_length"]]]
+            message.set(INTENT, ranked[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
         return messages

@@ -1,0 +1,139 @@
+"""A linear intent classifier: TF-IDF over words and character n-grams, then logistic regression.
+
+Lexicons (Rasa lookup tables named ``lexicon_<intent>``, data/nlu/lexicons_*.yml) add
+one feature each: whether the message uses that topic's vocabulary. They carry
+what a person who knows the field knows about words no example happens to use.
+
+Measured on this project's data it matches DIET's held-out accuracy while
+training in seconds instead of half an hour on two cores (see docs/nlu.md).
+It saves itself as JSON and NumPy arrays, never as a pickle, so loading a
+model file cannot run code.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+_APOSTROPHES = re.compile(r"[’'`]")
+TOKEN_PATTERN = r"(?u)\b\w+\b"  # keep one-letter words: "u", "i", "r"
+
+
+def preprocess(text: str) -> str:
+    """Lower case with apostrophes removed, so "don't" and "dont" are one word."""
+    return _APOSTROPHES.sub("", text.lower())
+
+
+@dataclass
+class Settings:
+    word_ngrams: tuple[int, int] = (1, 3)
+    char_ngrams: tuple[int, int] = (1, 5)
+    char_min_df: int = 2
+    c: float = 20.0
+    max_iter: int = 3000
+    lexicon_weight: float = 1.0
+
+
+class LinearIntentModel:
+    """Fit on texts and intent names; predict a ranking of (intent, probability)."""
+
+    def __init__(self, settings: Settings | None = None, lexicons: dict[str, list[str]] | None = None) -> None:
+        self.settings = settings or Settings()
+        self.lexicons = {name: sorted({preprocess(t).strip() for t in terms if t.strip()}) for name, terms in (lexicons or {}).items()}
+        self._lexicon_patterns = [
+            re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b")
+            for terms in self.lexicons.values()
+            if terms
+        ]
+        self.words: TfidfVectorizer | None = None
+        self.chars: TfidfVectorizer | None = None
+        self.classes: list[str] = []
+        self.coef: np.ndarray | None = None
+        self.intercept: np.ndarray | None = None
+
+    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        s = self.settings
+        words = TfidfVectorizer(
+            ngram_range=tuple(s.word_ngrams), sublinear_tf=True, token_pattern=TOKEN_PATTERN, preprocessor=preprocess
+        )
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(s.char_ngrams), sublinear_tf=True, min_df=s.char_min_df,
+            preprocessor=preprocess,
+        )
+        return words, chars
+
+    def _lexicon_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        rows = [
+            [min(len(p.findall(preprocess(t))), 2) / 2 * self.settings.lexicon_weight for p in self._lexicon_patterns]
+            for t in texts
+        ]
+        return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), len(self._lexicon_patterns)))
+
+    def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return sparse.hstack(
+            [self.words.transform(texts), self.chars.transform(texts), self._lexicon_features(texts)]
+        ).tocsr()
+
+    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> "LinearIntentModel":
+        if len(set(intents)) < 2:
+            raise ValueError("need examples of at least two intents")
+        self.words, self.chars = self._vectorizers()
+        self.words.fit(texts)
+        self.chars.fit(texts)
+        features = self._features(texts)
+        model = LogisticRegression(C=self.settings.c, max_iter=self.settings.max_iter)
+        model.fit(features, intents)
+        self.classes = [str(c) for c in model.classes_]
+        self.coef, self.intercept = model.coef_, model.intercept_
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """For each text, every intent with its probability, best first."""
+        scores = self._features(texts) @ self.coef.T + self.intercept
+        scores = np.asarray(scores)
+        scores -= scores.max(axis=1, keepdims=True)
+        probs = np.exp(scores)
+        probs /= probs.sum(axis=1, keepdims=True)
+        ranked = []
+        for row in probs:
+            order = np.argsort(-row)
+            ranked.append([(self.classes[i], float(row[i])) for i in order])
+        return ranked
+
+    # --- saving without pickles -------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "settings": self.settings.__dict__,
+            "lexicons": self.lexicons,
+            "classes": self.classes,
+            "word_vocabulary": {k: int(v) for k, v in self.words.vocabulary_.items()},
+            "char_vocabulary": {k: int(v) for k, v in self.chars.vocabulary_.items()},
+        }
+        (directory / "model.json").write_text(json.dumps(meta))
+        np.savez(
+            directory / "weights.npz",
+            word_idf=self.words.idf_, char_idf=self.chars.idf_, coef=self.coef, intercept=self.intercept,
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> "LinearIntentModel":
+        meta = json.loads((directory / "model.json").read_text())
+        weights = np.load(directory / "weights.npz", allow_pickle=False)
+        settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["settings"].items()})
+        model = cls(settings, meta["lexicons"])
+        model.words, model.chars = model._vectorizers()
+        model.words.vocabulary = meta["word_vocabulary"]
+        model.chars.vocabulary = meta["char_vocabulary"]
+        model.words.idf_ = weights["word_idf"]
+        model.chars.idf_ = weights["char_idf"]
+        model.classes = meta["classes"]
+        model.coef, model.intercept = weights["coef"], weights["intercept"]
+        return model

@@ -1,0 +1,170 @@
+"""End to end: the real action server and Rasa, trained model, REST channel, SQLite tracker store."""
+from __future__ import annotations
+
+import re
+import socket
+import sqlite3
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.servers import Servers
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def servers(model_path, tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    actions_port = free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(
+        yaml.safe_dump(
+            {
+                "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
+                "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "tracker.db")},
+            }
+        )
+    )
+    with Servers(
+        model=model_path, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs"
+    ) as running:
+        running.tracker_db = work / "tracker.db"
+        yield running
+
+
+def talk(servers, *messages, sender=None):
+    """Send messages in one conversation; return the replies to the last one."""
+    sender = sender or f"test-{uuid.uuid4().hex[:10]}"
+    replies = []
+    for message in messages:
+        replies = servers.say(sender, message)
+    return replies
+
+
+def texts(replies):
+    return [r["text"] for r in replies if "text" in r]
+
+
+# --- recognising which response a reply came from -------------------------------------
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"{\w+}", template)
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.S)
+
+
+RESPONSE_PATTERNS = [
+    (name, _pattern(item["text"])) for name, items in DOMAIN["responses"].items() for item in items
+]
+
+
+def response_name(text: str) -> str | None:
+    return next((name for name, p in RESPONSE_PATTERNS if p.fullmatch(text)), None)
+
+
+def first_responses_by_intent() -> dict[str, set[str]]:
+    """From the rules: the responses that can open the answer to each intent."""
+    opening: dict[str, set[str]] = {}
+    for path in (ROOT / "data" / "rules").glob("*.yml"):
+        for rule in yaml.safe_load(path.read_text())["rules"]:
+            steps = rule["steps"]
+            if "intent" not in steps[0]:
+                continue
+            action = next(s["action"] for s in steps if "action" in s)
+            opening.setdefault(steps[0]["intent"], set()).add(action)
+    return opening
+
+
+# --- the tests ----------------------------------------------------------------------------
+def test_status_and_greeting(servers):
+    replies = talk(servers, "hiya")
+    assert response_name(texts(replies)[0]) == "utter_greet"
+    assert [b["payload"] for b in replies[0]["buttons"]][0] == "/ask_visit_booking"
+
+
+@pytest.mark.parametrize(
+    "question, response",
+    [
+        ("my husband was arrested last night, what happens now?", "utter_arrest"),
+        ("how do i book a visit at hmp durham", "utter_visit_booking"),
+        ("what ID do I need to take on a prison visit", "utter_visit_rules"),
+        ("is there help paying for the train to the prison", "utter_visit_costs"),
+        ("how do i send money to my son in prison", "utter_send_money"),
+        ("how long will he actually serve of a 6 year sentence", "utter_sentence"),
+        ("what is home detention curfew", "utter_hdc"),
+        ("I'm a nan bringing up my grandchildren while their mum is inside. Is there support?", "utter_kinship_care"),
+        ("my daughter keeps crying at night since her dad went to prison", "utter_child_feelings"),
+        ("how can a social worker share information with the prison", "utter_info_sharing"),
+    ],
+)
+def test_topical_answers(servers, question, response):
+    replies = texts(talk(servers, question))
+    assert response_name(replies[0]) == response, replies
+
+
+def test_remembers_who_is_asking(servers):
+    sender = f"teacher-{uuid.uuid4().hex[:8]}"
+    first = texts(talk(servers, "what can the school do", sender=sender))
+    assert response_name(first[0]) == "utter_ask_audience"
+    answer = texts(talk(servers, "I'm a teacher", sender=sender))
+    assert [response_name(t) for t in answer] == ["utter_school_professional", "utter_school_professional_2"]
+    again = texts(talk(servers, "what can a school do for a pupil with a dad in prison", sender=sender))
+    assert response_name(again[0]) == "utter_school_professional"  # not asked twice
+
+
+def test_places_and_prisons_are_understood_and_remembered(servers):
+    assert texts(talk(servers, "we live in stockon")) [0] == "Thanks, I'll remember you're in Stockton-on-Tees."
+    assert texts(talk(servers, "hes at HMP Low Newton"))[0] == "Thanks. HMP Low Newton is at Brasside, Durham, DH1 5YA."
+
+
+def test_a_bare_age_answers_the_age_question(servers):
+    sender = f"parent-{uuid.uuid4().hex[:8]}"
+    assert response_name(texts(talk(servers, "how do i tell my son his dad is in prison", sender=sender))[0]) == "utter_ask_child_age"
+    replies = texts(talk(servers, "6", sender=sender))
+    assert [response_name(t) for t in replies] == ["utter_tell_children", "utter_tell_children_5_to_11"]
+
+
+def test_safety_interrupts_anything(servers):
+    sender = f"safety-{uuid.uuid4().hex[:8]}"
+    talk(servers, "what do i tell the kids", sender=sender)
+    replies = texts(talk(servers, "tbh i keep thinking about ending it all", sender=sender))
+    assert response_name(replies[0]) == "utter_risk_self"
+    assert "116 123" in replies[0] and "999" in replies[0]
+
+
+def test_conversations_are_kept_in_the_sqlite_tracker_store(servers):
+    sender = f"stored-{uuid.uuid4().hex[:8]}"
+    talk(servers, "hello", "how do i book a visit", sender=sender)
+    with sqlite3.connect(servers.tracker_db) as db:
+        kinds = [row[0] for row in db.execute("select type_name from events where sender_id = ? order by id", (sender,))]
+    assert kinds.count("user") == 2 and "bot" in kinds
+
+
+def test_independent_real_world_questions(servers):
+    """Questions written without sight of the training data; each should get its topic's answer."""
+    questions = yaml.safe_load((ROOT / "tests" / "nlu" / "realworld.yml").read_text())["questions"]
+    opening = first_responses_by_intent()
+    right, misses, lengths = 0, Counter(), []
+    for q in questions:
+        replies = texts(talk(servers, q["text"]))
+        lengths += [len(t) for t in replies]
+        got = response_name(replies[0]) if replies else None
+        if got in opening[q["intent"]]:
+            right += 1
+        else:
+            misses[(q["intent"], got)] += 1
+    accuracy = right / len(questions)
+    print(f"\nreal-world questions over REST: {right}/{len(questions)} = {accuracy:.1%}; misses: {misses.most_common(10)}")
+    assert max(lengths) <= 640
+    assert accuracy >= 0.85
