@@ -15,7 +15,7 @@ SAFETY_INTENTS = ("risk_self", "risk_child", "risk_domestic_abuse", "risk_prison
 # Harm words whose subject decides who is at risk: "I want to end it" vs "he wants to end it".
 _HARM = re.compile(
     r"\b(?:suicid\w*|kill(?:ing)? (?:my|him|her|them) ?sel(?:f|ves)|end(?:ing)? (?:it all|(?:my|his|her|their) life|it)\b|"
-    r"take (?:my|his|her) (?:own )?life|(?:dont|do not|dnt|doesnt|does not) want to (?:be here|live|wake up|be alive|go on)|"
+    r"take (?:my|his|her) (?:own )?life|(?:dont|do not|dnt|doesnt|does not) want to (?:be here|live|wake up|be alive|go on living|carry on)\b|"
     r"(?:want|wants|wanna|wish i could|going) to die|wish(?:es)? (?:i|he|she) (?:was|were) dead|better off (?:dead|without (?:me|him|her))|"
     r"self ?harm\w*|(?:cutting|cuts|cut|hurting|hurts|hurt|harming|harm|burn(?:ing)?) (?:my|him|her|them) ?sel(?:f|ves)|overdos\w*|"
     r"take all (?:my|his|her) (?:pills|tablets)|no (?:point|reason) (?:in )?(?:living|going on|being here)|"
@@ -32,20 +32,26 @@ _HURT_INSIDE = re.compile(
     r"(?P<gap>(?:\s+\S+){0,6}?)\s+(?:in there|inside|in prison|in jail|on the wing|in the nick|by other prisoners|by the other|by (?:the )?officers|by (?:the )?screws)\b"
 )
 _BECAUSE = re.compile(r"\b(?:cos|coz|cuz|because|since|as|about)\b")
-_CUSTODY = re.compile(r"\b(?:prison|jail|inside|in there|cell|wing|hmp|yoi|the nick|officers|screws)\b")
+_CUSTODY = re.compile(r"\b(?:prison|jail|inside|in there|cell|wing|hmp|yoi|the nick|officers|screws|move him|moved him|move her|transfer(?:red)?)\b")
+# Whose safety it is: a child's (not an adult brother or sister in prison).
+_ABOUT_CHILD = re.compile(r"\b(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler)\b")
 _CHILD_WORDS = r"(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler|my sister|my brother|the boys|the girls|grandkids)"
 _CHILD_DANGER = re.compile(
     rf"\b{_CHILD_WORDS}\b(?:\s+\S+){{0,6}}?\s+(?:is |are |being |getting |been )?"
-    r"(?:in danger|not safe|unsafe|being hurt|abused|beaten|home alone|alone in the house|left alone|starving|neglected)\b"
+    r"(?:in danger|not safe|unsafe|being hurt|abused|beaten|home alone|alone in the house|left alone|neglected)\b"
     rf"|\b(?:hits|hit|hitting|beats|beating|hurts|hurting|abuses|abusing|touching|touched)\s+(?:the |my |our )?{_CHILD_WORDS}\b"
     rf"|\bno ?one (?:to|is) (?:look(?:ing)? after|pick(?:ing)? up|with) (?:the |my )?{_CHILD_WORDS}\b"
 )
+# The asker is the one being hurt: "he hits me", "I'm scared of him", "controls my money".
+_ABUSER = r"(?:he|she|they|hes|shes|him|partner|husband|boyfriend|girlfriend|wife|ex|fella|stepdad|stepmum|step dad|step mum|dad|mum|mam|brother|uncle|son)"
 _DOMESTIC = re.compile(
-    r"\b(?:domestic (?:abuse|violence)|(?:hits|hit|beats|beat|hurts|hurt|strangled|choked|kicked|punched|slapped|threatens|threatened|raped|forced) me\b|"
-    r"(?:scared|terrified|frightened|afraid) of (?:him|her|my (?:partner|husband|ex|boyfriend|wife|girlfriend))|"
-    r"(?:controls|controlling) (?:me|my money|everything|who i see)|wont let me (?:see|leave|go out|have)|"
+    r"\b(?:domestic (?:abuse|violence)|"
+    rf"{_ABUSER}\b(?:\s+\S+){{0,3}}?\s+(?:hits|hit|beats|beat|hurts|hurt|strangled|choked|kicked|punched|slapped|pushed|threatens|threatened|raped|forced) me\b|"
+    r"(?:im|i am|i m|i get|i feel) (?:so |really |too )?(?:scared|terrified|frightened|afraid) of (?:him|her|my (?:partner|husband|ex|boyfriend|wife|girlfriend))|"
+    r"(?:controls|controlling) (?:me|my money|who i see)|wont let me (?:see|leave|go out|have)|"
     r"(?:threatening|threatens|threatened) (?:to (?:kill|hurt) )?me)"
 )
+_PARTNER = re.compile(r"\b(?:boyfriend|girlfriend|partner|husband|wife|fella|ex)\b")
 _YOUNG_ASKER = re.compile(r"\b(?:im|i am|i m) (?:only )?(?:[89]|1[0-7]|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)\b|\bim (?:a kid|a child|in year)")
 _DISTRESS = re.compile(
     r"\b(?:(?:cant|cannot|can not|cnt) cope|falling apart|breaking down|panic attacks?|at breaking point|"
@@ -82,14 +88,16 @@ def safety_intent(text: str) -> str | None:
     if _hit(_CHILD_DANGER, norm):
         return "risk_child"
     if harm:
-        about_child = bool(re.search(rf"\b{_CHILD_WORDS}\b", norm))
+        about_child = bool(_ABOUT_CHILD.search(norm))
         return "risk_child" if about_child and not _CUSTODY.search(norm) else "risk_prisoner"
     if _hit(_DOMESTIC, norm):
-        # A child being hurt at home is a child-safety matter first.
-        return "risk_child" if _YOUNG_ASKER.search(norm) else "risk_domestic_abuse"
+        # A child hurt at home is a child-safety matter first; a young person hurt by a
+        # boyfriend or girlfriend is in an abusive relationship.
+        young = _YOUNG_ASKER.search(norm) and not _PARTNER.search(norm)
+        return "risk_child" if young else "risk_domestic_abuse"
     for m in _HURT_INSIDE.finditer(norm):
         if not _BECAUSE.search(m.group("gap")):
             return "risk_prisoner"
-    if _hit(_DISTRESS, norm):
+    if any(_harm_subject(norm, m) == "self" for m in _DISTRESS.finditer(norm)):
         return "express_distress"
     return None
