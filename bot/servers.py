@@ -65,6 +65,7 @@ class Servers:
     log_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    _logs: list = field(default_factory=list)
 
     @property
     def rasa_url(self) -> str:
@@ -78,6 +79,7 @@ class Servers:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")
+            self._logs.append(out)
         else:
             out = None
         process = subprocess.Popen(
@@ -127,6 +129,9 @@ class Servers:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
 
     def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
         """Send one message over the REST channel and return the bot's replies."""
