@@ -87,6 +87,7 @@ def measure(url: str, messages: list[str], total: int, concurrency: int) -> dict
 
 def reference_bot(work: Path) -> Path:
     """Create and train the `rasa init` starter bot; return its model."""
+    work.mkdir(parents=True)
     subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(work)], cwd=work.parent, env=child_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return next((work / "models").glob("*.tar.gz"))
 
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             ours.start()
-            wait_for(f"http://localhost:{ref_port}/status", 240, ref)
+            wait_for(f"http://localhost:{ref_port}/", 240, ref)  # no --enable-api: the root page answers when ready
             results = {}
             for concurrency in args.concurrency:
                 for name, url, messages in (
