@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
-import secrets
 import signal
 import sys
 import threading
@@ -55,18 +54,22 @@ def main() -> int:
         print(f"No trained model at {settings.model_path}: run `make train` first.", file=sys.stderr)
         return 1
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    token = settings.rasa_auth_token or secrets.token_urlsafe(24)
+    # With a token the HTTP API needs it; without one, Rasa listens on localhost only,
+    # so /status answers 200 to local checks and nothing outside this machine can reach the API.
+    token = settings.rasa_auth_token
     servers = Servers(
         model=settings.model_path,
         rasa_port=settings.rasa_port,
         actions_port=settings.actions_port,
         auth_token=token,
+        interface="0.0.0.0" if token else "127.0.0.1",
     )
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # also when started with SIGINT ignored (a background job)
     print("Starting the action server and Rasa (about 30 seconds)...", flush=True)
     webchat = None
     try:
@@ -77,8 +80,8 @@ def main() -> int:
             f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
             f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}\n"
             f"  Status:        GET  {servers.rasa_url}/status\n"
-            f"  HTTP API token ({'from RASA_AUTH_TOKEN' if settings.rasa_auth_token else 'made for this run'}): {token}\n"
-            "Press Ctrl-C to stop.",
+            + ("  HTTP API:      needs the token in RASA_AUTH_TOKEN\n" if token else "  HTTP API:      open, on localhost only (set RASA_AUTH_TOKEN to require a token)\n")
+            + "Press Ctrl-C to stop.",
             flush=True,
         )
         for process in servers.processes:

@@ -60,6 +60,7 @@ class Servers:
     rasa_port: int = 5005
     actions_port: int = 5055
     auth_token: str | None = None
+    interface: str = "0.0.0.0"
     endpoints: Path = ROOT / "endpoints.yml"
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path | None = None
@@ -98,6 +99,7 @@ class Servers:
             str(BIN / "rasa"), "run",
             "--model", str(self.model),
             "--port", str(self.rasa_port),
+            "--interface", self.interface,
             "--endpoints", str(self.endpoints),
             "--credentials", str(self.credentials),
             "--enable-api",
