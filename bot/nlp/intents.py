@@ -74,10 +74,11 @@ class LinearIntentModel:
         return words, chars
 
     def _lexicon_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        rows = [
-            [min(len(p.findall(preprocess(t))), 2) / 2 * self.settings.lexicon_weight for p in self._lexicon_patterns]
-            for t in texts
-        ]
+        weight = self.settings.lexicon_weight
+        rows = []
+        for text in texts:
+            clean = preprocess(text)
+            rows.append([min(len(p.findall(clean)), 2) / 2 * weight for p in self._lexicon_patterns])
         return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), len(self._lexicon_patterns)))
 
     def _embedding_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
