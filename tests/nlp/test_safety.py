@@ -1,14 +1,10 @@
 """The safety net under the classifier."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
+from nlu_examples import examples
 
 from bot.nlp.safety import safety_intent
-
-DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 
 
 @pytest.mark.parametrize(
@@ -39,29 +35,15 @@ def test_leaves_alone(text):
     assert safety_intent(text) is None
 
 
-def non_safety_examples():
-    for path in sorted(DATA.glob("*.yml")):
-        if path.name == "safety.yml":
-            continue
-        for block in yaml.safe_load(path.read_text()).get("nlu", []):
-            if "intent" in block:
-                for line in block["examples"].splitlines():
-                    if line.strip().startswith("- "):
-                        yield block["intent"], line.strip()[2:]
-
-
 def test_no_false_alarms_on_the_other_training_examples():
-    alarms = [(i, t, safety_intent(t)) for i, t in non_safety_examples() if safety_intent(t)]
+    alarms = [(i, t, safety_intent(t)) for i, t in examples(exclude=("safety.yml",)) if safety_intent(t)]
     assert len(alarms) <= 3, alarms
 
 
 def test_never_contradicts_a_safety_example():
-    doc = yaml.safe_load((DATA / "safety.yml").read_text())
     wrong = []
-    for block in doc["nlu"]:
-        for line in block["examples"].splitlines():
-            text = line.strip()[2:]
-            caught = safety_intent(text)
-            if caught and caught != block["intent"]:
-                wrong.append((block["intent"], caught, text))
+    for intent, text in examples("safety.yml"):
+        caught = safety_intent(text)
+        if caught and caught != intent:
+            wrong.append((intent, caught, text))
     assert len(wrong) <= 3, wrong

@@ -7,23 +7,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import yaml
+from nlu_examples import DATA, examples
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 DOMAIN = yaml.safe_load((DATA.parents[1] / "domain.yml").read_text())
-
-
-def examples():
-    out = []
-    for path in sorted(DATA.glob("*.yml")):
-        for block in yaml.safe_load(path.read_text())["nlu"]:
-            if "intent" in block:
-                out += [(block["intent"], line.strip()[2:]) for line in block["examples"].splitlines() if line.strip().startswith("- ")]
-    return out
 
 
 def lexicons():
