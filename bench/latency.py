@@ -4,7 +4,7 @@ Both bots run on this machine in the same run: the reference is created and trai
 on the spot with `rasa init`. Reported as ratios (ours / reference), since absolute
 times depend on the machine.
 
-    python -m bench.latency [--messages 200] [--concurrency 1 8]
+    python -m bench.latency [--messages 200] [--concurrency 1 8] [--conversation-length 10]
 """
 from __future__ import annotations
 
@@ -56,15 +56,19 @@ def post(url: str, sender: str, message: str) -> float:
     return time.perf_counter() - start
 
 
-def measure(url: str, messages: list[str], total: int, concurrency: int) -> dict[str, float]:
-    """`concurrency` senders share `total` messages, each sender talking in its own conversation."""
+def measure(url: str, messages: list[str], total: int, concurrency: int, conversation_length: int) -> dict[str, float]:
+    """`concurrency` senders share `total` messages; each sender holds one conversation after
+    another, `conversation_length` messages each (a new sender id starts a new conversation)."""
     per_sender = max(1, total // concurrency)
     latencies: list[float] = []
     lock = threading.Lock()
 
     def sender_loop() -> None:
-        sender = f"bench-{uuid.uuid4().hex[:8]}"
-        mine = [post(url, sender, messages[i % len(messages)]) for i in range(per_sender)]
+        mine = []
+        for i in range(per_sender):
+            if i % conversation_length == 0:
+                sender = f"bench-{uuid.uuid4().hex[:8]}"
+            mine.append(post(url, sender, messages[i % len(messages)]))
         with lock:
             latencies.extend(mine)
 
@@ -96,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=200, help="messages per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument(
+        "--conversation-length", type=int, default=len(OUR_MESSAGES),
+        help="messages per conversation (default: one pass through the script, as a real visitor's chat; "
+        "Rasa replays a conversation's whole history on every message, so very long ones are slower on any bot)",
+    )
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
     args = parser.parse_args(argv)
 
@@ -125,12 +134,13 @@ def main(argv: list[str] | None = None) -> int:
                     ("families-connect", f"{ours.rasa_url}/webhooks/rest/webhook", OUR_MESSAGES),
                     ("rasa-init", f"http://localhost:{ref_port}/webhooks/rest/webhook", REFERENCE_MESSAGES),
                 ):
-                    results[(name, concurrency)] = measure(url, messages, args.messages, concurrency)
+                    results[(name, concurrency)] = measure(url, messages, args.messages, concurrency, args.conversation_length)
         finally:
             ours.stop()
             ref.terminate()
             ref.wait(30)
 
+    print(f"\n{args.messages} messages per measurement, conversations of {args.conversation_length} messages")
     print(f"\n{'senders':>7} {'bot':<17} {'p50 ms':>8} {'p95 ms':>8} {'msg/s':>7}")
     for (name, concurrency), r in results.items():
         print(f"{concurrency:>7} {name:<17} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['msgs_per_s']:>7.1f}")

@@ -40,23 +40,30 @@ def audience_from(entities: Iterable[Entity]) -> str | None:
     return None
 
 
-def child_age_group_from(entities: Iterable[Entity], asked_for_age: bool) -> str | None:
+MAX_CHILD_AGE = 18
+
+
+def child_age_group_from(entities: Iterable[Entity]) -> str | None:
     """The age band of the children mentioned, 'mixed' for several bands.
 
-    A bare number only counts as an age when we have just asked for one.
+    A message that is only a number up to 18 ("6", "shes 6") is read as an age: the
+    one question the assistant asks that is answered with a number is how old the
+    children are, and on SMS and Telegram a number that picks an option is turned into
+    that option's payload before it gets here.
     """
     entities = list(entities)
-    ages = _values(entities, "child_age")
-    if not ages and asked_for_age:
-        ages = _values(entities, "number")
-    groups = {age_group(int(a)) for a in ages if a.isdigit()}
+    ages = _values(entities, "child_age") or _values(entities, "number")
+    groups = {age_group(int(a)) for a in ages if a.isdigit() and int(a) <= MAX_CHILD_AGE}
     if not groups:
         return None
     return groups.pop() if len(groups) == 1 else "mixed"
 
 
+NOTHING_NOTED = "nothing"
+
+
 def last_noted_from(entities: Iterable[Entity]) -> str | None:
-    """Which of the things we remember this message told us (the most useful one)."""
+    """Which of the things we remember this message told us (the most useful one), if any."""
     present = {e.get("entity") for e in entities}
     for noted in NOTED_PRIORITY:
         if present & _NOTED_FROM[noted]:

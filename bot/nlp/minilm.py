@@ -107,7 +107,10 @@ class MiniLM:
             p = f"encoder.layer.{i}."
 
             def dense(t: np.ndarray, name: str) -> np.ndarray:
-                return t @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                # W @ x.T rather than x @ W.T: with few tokens, a third faster in OpenBLAS here.
+                flat = t.reshape(-1, t.shape[-1])
+                out = (w[p + name + ".weight"] @ flat.T).T + w[p + name + ".bias"]
+                return out.reshape(*t.shape[:-1], out.shape[-1])
 
             def split(t: np.ndarray) -> np.ndarray:
                 return t.reshape(batch, length, HEADS, head).transpose(0, 2, 1, 3)

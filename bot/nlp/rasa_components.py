@@ -26,6 +26,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import profile
 from bot.geo import gazetteer
 from bot.nlp import intents, places  # places registers the spaCy factories the saved pipeline uses
 from bot.nlp.profile import find_profile
@@ -91,17 +92,24 @@ class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
             return messages
         for message in messages:
             text = message.get(TEXT) or ""
-            found = [
-                _entity(ENTITY_FOR_KIND[m.kind], m.value, m.start, m.end, self.name, 0.8 if m.fuzzy else 1.0)
-                for m in self._finder.find(text)
-            ]
+            found = []
+            for m in self._finder.find(text):
+                confidence = 0.8 if m.fuzzy else 1.0
+                found.append(_entity(ENTITY_FOR_KIND[m.kind], m.value, m.start, m.end, self.name, confidence))
+                address = profile.prison_address(m.value) if m.kind == places.PRISON else None
+                if address:
+                    # The register address rides along with the prison it belongs to (slot prison_address).
+                    found.append(_entity("prison_address", address, m.start, m.end, self.name, confidence))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class ProfileEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Finds relationship, profession, audience, stage, child_age and number entities (bot.nlp.profile)."""
+    """Finds relationship, profession, stage, child_age and number entities (bot.nlp.profile), and
+    from them the two facts the conversation keeps: `audience` (family, young_person or
+    professional: one per message) and `child_age_group` (the children's age band).
+    """
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ProfileEntityExtractor:
@@ -109,11 +117,24 @@ class ProfileEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            found = [
-                _entity(m.entity, m.value, m.start, m.end, self.name) for m in find_profile(message.get(TEXT) or "")
-            ]
+            matches = [_entity(m.entity, m.value, m.start, m.end, self.name) for m in find_profile(message.get(TEXT) or "")]
+            found = [e for e in matches if e[ENTITY_ATTRIBUTE_TYPE] != "audience"]
+            audience = profile.audience_from(matches)
+            if audience:
+                said = [e for e in matches if e[ENTITY_ATTRIBUTE_TYPE] == "audience" and e[ENTITY_ATTRIBUTE_VALUE] == audience]
+                told = [e for e in matches if e[ENTITY_ATTRIBUTE_TYPE] in ("profession", "relationship")]
+                found.append(self._derived("audience", audience, (said or told)[:1]))
+            group = profile.child_age_group_from(matches)
+            if group:
+                found.append(self._derived("child_age_group", group, [e for e in found if e[ENTITY_ATTRIBUTE_TYPE] in ("child_age", "number")]))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
+
+    def _derived(self, kind: str, value: str, basis: List[Dict[Text, Any]]) -> Dict[Text, Any]:
+        """An entity worked out from others, spanning the words it was worked out from."""
+        start = min(e[ENTITY_ATTRIBUTE_START] for e in basis)
+        end = max(e[ENTITY_ATTRIBUTE_END] for e in basis)
+        return _entity(kind, value, start, end, self.name)
 
 
 def _set_intent(message: Message, name: str) -> None:
@@ -189,6 +210,33 @@ class ShortAnswerClassifier(GraphComponent):
         return messages
 
 
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class NotedEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """On an `inform` message, adds entity `noted`: which fact it told us (slot last_noted).
+
+    stage, prison, area, audience or child_age, the most useful first, or "nothing"
+    when it told us nothing we keep; the acknowledgement rules (data/rules/profile.yml)
+    choose their reply by it. Runs after the classifiers, which decide what is `inform`.
+    Button payloads carry their own `noted`.
+    """
+
+    ENTITY = "noted"
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> NotedEntityExtractor:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/") or _intent_name(message) != "inform":
+                continue
+            entities = message.get(ENTITIES, [])
+            noted = profile.last_noted_from(entities) or profile.NOTHING_NOTED
+            message.set(ENTITIES, entities + [_entity(self.ENTITY, noted, 0, len(text), self.name)], add_to_output=True)
+        return messages
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent):
     """Intent classification with bot.nlp.intents (TF-IDF + lexicons + MiniLM embeddings, logistic regression)."""
@@ -248,8 +296,20 @@ class LinearIntentClassifier(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
             return messages
-        texts = [m.get(TEXT) or "" for m in messages]
-        for message, ranking in zip(messages, self._model.predict(texts)):
+        # A button payload ("/ask_visit_booking{...}") names its intent, which Rasa's RegexMessageHandler
+        # applies at the end of the pipeline; no need to classify it.
+        typed = []
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                named = {INTENT_NAME_KEY: text[1:].split("{", 1)[0].strip(), PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, named, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [named], add_to_output=True)
+            else:
+                typed.append(message)
+        if not typed:
+            return messages
+        for message, ranking in zip(typed, self._model.predict([m.get(TEXT) or "" for m in typed])):
             ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: p} for name, p in ranking[: self._config["ranking_length"]]]
             message.set(INTENT, ranked[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)

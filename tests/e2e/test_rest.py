@@ -135,6 +135,15 @@ def test_a_bare_age_answers_the_age_question(servers):
     assert [response_name(t) for t in replies] == ["utter_tell_children", "utter_tell_children_5_to_11"]
 
 
+def test_each_answer_is_acknowledged_for_what_it_told_us(servers):
+    sender = f"noted-{uuid.uuid4().hex[:8]}"
+    assert response_name(texts(talk(servers, "we're in Durham", sender=sender))[0]) == "utter_noted_area"
+    assert response_name(texts(talk(servers, "how do i book a visit", sender=sender))[0]) == "utter_visit_booking"
+    # A later answer that tells us nothing we keep is not thanked as if it were the area again.
+    assert response_name(texts(talk(servers, "45", sender=sender))[0]) == "utter_noted"
+    assert response_name(texts(talk(servers, "I'm his mum", sender=sender))[0]) == "utter_noted_audience"
+
+
 def test_safety_interrupts_anything(servers):
     sender = f"safety-{uuid.uuid4().hex[:8]}"
     talk(servers, "what do i tell the kids", sender=sender)

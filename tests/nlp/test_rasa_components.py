@@ -10,6 +10,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp.rasa_components import (
+    LinearIntentClassifier,
+    NotedEntityExtractor,
     PlaceEntityExtractor,
     ProfileEntityExtractor,
     SafetyNetClassifier,
@@ -45,15 +47,70 @@ def test_place_extractor_trains_persists_and_loads(storage, context):
     loaded = PlaceEntityExtractor.load({}, storage, resource, context)
     (msg,) = loaded.process([message("can i visit hmp low newton from stockon")])
     entities = {(e["entity"], e["value"]) for e in msg.get(ENTITIES)}
-    assert entities == {("prison", "HMP Low Newton"), ("area", "Stockton-on-Tees")}
+    assert entities == {
+        ("prison", "HMP Low Newton"),
+        ("prison_address", "Brasside, Durham, DH1 5YA"),
+        ("area", "Stockton-on-Tees"),
+    }
     fuzzy = next(e for e in msg.get(ENTITIES) if e["entity"] == "area")
     assert fuzzy["confidence_entity"] < 1.0 and fuzzy["extractor"] == "PlaceEntityExtractor"
 
 
-def test_profile_extractor_adds_entities(storage, context):
+def profile_entities(storage, context, text):
     extractor = ProfileEntityExtractor.create({}, storage, Resource("profile"), context)
-    (msg,) = extractor.process([message("im his nan and hes on remand")])
-    assert {(e["entity"], e["value"]) for e in msg.get(ENTITIES)} == {("relationship", "grandparent"), ("stage", "remand")}
+    (msg,) = extractor.process([message(text)])
+    return {(e["entity"], e["value"]) for e in msg.get(ENTITIES)}
+
+
+def test_profile_extractor_adds_entities_and_who_is_asking(storage, context):
+    assert profile_entities(storage, context, "im his nan and hes on remand") == {
+        ("relationship", "grandparent"), ("stage", "remand"), ("audience", "family"),
+    }
+
+
+def test_a_teacher_is_a_professional(storage, context):
+    assert ("audience", "professional") in profile_entities(storage, context, "im a teacher")
+
+
+def test_one_audience_per_message_a_young_person_first(storage, context):
+    found = profile_entities(storage, context, "im 14 and my dad is in prison")
+    assert [v for e, v in found if e == "audience"] == ["young_person"]
+
+
+def test_childrens_ages_give_their_band(storage, context):
+    assert ("child_age_group", "mixed") in profile_entities(storage, context, "my kids are 3 and 9")
+    assert ("child_age_group", "5_to_11") in profile_entities(storage, context, "6")
+    assert not any(e == "child_age_group" for e, _ in profile_entities(storage, context, "40"))
+
+
+def test_derived_entities_span_the_words_they_come_from(storage, context):
+    extractor = ProfileEntityExtractor.create({}, storage, Resource("profile"), context)
+    text = "hi im a social worker"
+    (msg,) = extractor.process([message(text)])
+    audience = next(e for e in msg.get(ENTITIES) if e["entity"] == "audience")
+    assert "social worker" in text[audience["start"] : audience["end"]]
+
+
+@pytest.mark.parametrize(
+    "intent, entities, expected",
+    [
+        ("inform", [{"entity": "stage", "value": "remand", "start": 0, "end": 6}, {"entity": "area", "value": "Durham", "start": 10, "end": 16}], "stage"),
+        ("inform", [{"entity": "prison", "value": "HMP Durham", "start": 0, "end": 10}], "prison"),
+        ("inform", [{"entity": "number", "value": "40", "start": 0, "end": 2}], "nothing"),
+        ("ask_visit_booking", [{"entity": "prison", "value": "HMP Durham", "start": 0, "end": 10}], None),
+    ],
+)
+def test_noted_says_what_an_inform_message_told_us(storage, context, intent, entities, expected):
+    extractor = NotedEntityExtractor.create({}, storage, Resource("noted"), context)
+    (msg,) = extractor.process([message("some text here", intent=intent, entities=entities)])
+    noted = [e["value"] for e in msg.get(ENTITIES) if e["entity"] == "noted"]
+    assert noted == ([expected] if expected else [])
+
+
+def test_noted_leaves_button_payloads_alone(storage, context):
+    extractor = NotedEntityExtractor.create({}, storage, Resource("noted"), context)
+    (msg,) = extractor.process([message('/inform{"stage": "arrested", "noted": "stage"}', intent="inform", entities=[])])
+    assert msg.get(ENTITIES) == []
 
 
 def test_safety_net_overrides_a_topic_intent(storage, context):
@@ -89,3 +146,19 @@ def test_short_answers_become_inform(storage, context, text, entities, expected)
     classifier = ShortAnswerClassifier.create({}, storage, Resource("short"), context)
     (msg,) = classifier.process([message(text, entities=entities)])
     assert msg.get(INTENT)["name"] == expected
+
+
+def test_intent_classifier_trains_loads_and_leaves_payloads_to_rasa(storage, context):
+    examples = {
+        "ask_visit_booking": ["how do i book a visit", "booking a prison visit", "can i visit him", "visit booking line"],
+        "send_money": ["how do i send him money", "send money to a prisoner", "put cash on his account", "money for canteen"],
+    }
+    training = TrainingData([Message({TEXT: t, INTENT: i}) for i, texts in examples.items() for t in texts])
+    config = {"embedding_weight": 0.0}  # the sentence encoder has its own tests
+    resource = Resource("intents")
+    LinearIntentClassifier.create(config, storage, resource, context).train(training)
+    classifier = LinearIntentClassifier.load(config, storage, resource, context)
+    typed, payload = classifier.process([Message({TEXT: "send him money"}), Message({TEXT: '/ask_visit_booking{"area": "x"}'})])
+    assert typed.get(INTENT)["name"] == "send_money"
+    assert [r["name"] for r in typed.get(INTENT_RANKING_KEY)] == ["send_money", "ask_visit_booking"]
+    assert payload.get(INTENT) == {"name": "ask_visit_booking", "confidence": 1.0}
