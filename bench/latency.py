@@ -119,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
             "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "tracker.db")},
         }))
-        ours = Servers(model=args.model, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs")
+        ours = Servers(
+            model=args.model, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs",
+            database_url=f"sqlite:///{work / 'families_connect.db'}",
+        )
         ref_port = free_port()
         ref = subprocess.Popen(
             [str(BIN / "rasa"), "run", "--model", str(reference_model), "--port", str(ref_port)],

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import ROOT
+from bot.settings import ROOT, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Servers:
     endpoints: Path = ROOT / "endpoints.yml"
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path | None = None
+    database_url: str | None = None  # default: DATABASE_URL, else SQLite in var/
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list = field(default_factory=list)
@@ -90,7 +91,20 @@ class Servers:
         self.processes.append(process)
         return process
 
+    def prepare_database(self) -> None:
+        """Bring the database to the newest schema and load the seed directory (idempotent)."""
+        from bot import db
+        from bot.directory.seed import load_seed
+
+        url = self.database_url or Settings.from_env().database_url
+        self.env.setdefault("DATABASE_URL", url)
+        db.upgrade(url)
+        with db.session_factory(url)() as session, session.begin():
+            counts = load_seed(session)
+        logger.info("service directory: %(created)d new, %(updated)d updated, %(unchanged)d unchanged seed entries", counts)
+
     def start(self, timeout: float = 240) -> "Servers":
+        self.prepare_database()
         actions = self._spawn(
             "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)]
         )

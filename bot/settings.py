@@ -26,6 +26,7 @@ class Settings:
     rasa_auth_token: str | None
     model_path: Path
     var_dir: Path
+    database_url: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -37,4 +38,5 @@ class Settings:
             rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN") or None,
             model_path=Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz")),
             var_dir=var_dir,
+            database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'families_connect.db'}",
         )

@@ -1,9 +1,11 @@
-"""Shared fixtures: real rasa_sdk trackers and dispatchers, and the trained model's location."""
+"""Shared fixtures: real rasa_sdk trackers and dispatchers, real databases (SQLite and the
+PostgreSQL server on this machine), and the trained model's location."""
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 from rasa_sdk import Tracker
@@ -11,6 +13,53 @@ from rasa_sdk.executor import CollectingDispatcher
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("FC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg2
+
+    name = f"fc_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(POSTGRES_ADMIN_URL)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from bot import db
+
+        db.engine_for.cache_clear()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database at the newest schema: SQLite in a temporary file, then PostgreSQL."""
+    from bot import db
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        db.upgrade(url)
+        yield url
+        db.engine_for(url).dispose()
+        db.engine_for.cache_clear()
+    else:
+        for url in _postgres_database():
+            db.upgrade(url)
+            yield url
+            db.engine_for(url).dispose()
+
+
+@pytest.fixture
+def session_for(database_url):
+    """Open a session on the test database: `with session_for() as s, s.begin(): ...`."""
+    from bot import db
+
+    return db.session_factory(database_url)
 
 
 @pytest.fixture

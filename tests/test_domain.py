@@ -27,12 +27,24 @@ SAMPLE_SLOTS = {
     "prison": "HMP Wormwood Scrubs",
     "prison_address": "Du Cane Road, London, W12 0AE",
 }
+# Values actions pass to a response (action_search_services), at their longest.
+ACTION_VALUES = {
+    "service_name": "Prisoners' Families Helpline: Visitors' centres and play areas at HMP Low Newton",
+    "service_description": "x" * 140,  # seed descriptions are at most 140 characters
+    "service_contact": "Tel 0191 332 3450.",
+    "service_freshness": "details from May 2011, may have changed",
+    "service_scope": "national",
+    "need_name": "someone to talk to and support groups",
+}
 # Responses that state no facts: greetings, questions back, acknowledgements.
 NO_FACTS = {
     "utter_greet", "utter_capabilities", "utter_thank", "utter_affirm", "utter_deny",
     "utter_out_of_scope", "utter_default", "utter_what_can_i_help", "utter_noted",
     "utter_noted_area", "utter_noted_audience", "utter_noted_child_age", "utter_ask_audience",
     "utter_ask_child_age", "utter_ask_stage", "utter_goodbye",
+    # the directory's replies: each service's source is recorded with its entry
+    "utter_ask_directory_area", "utter_directory_local", "utter_directory_nothing_local",
+    "utter_directory_no_need_match", "utter_directory_result", "utter_directory_more", "utter_prison_services",
 }
 
 
@@ -43,7 +55,7 @@ def variants():
 
 
 def rendered(text: str) -> str:
-    return text.format(**SAMPLE_SLOTS)
+    return text.format(**SAMPLE_SLOTS, **ACTION_VALUES)
 
 
 def as_sms(item: dict) -> str:
@@ -66,11 +78,11 @@ def test_every_reply_text_alone_is_within_320():
     assert too_long == []
 
 
-def test_templates_only_use_slots():
-    slots = set(DOMAIN["slots"])
+def test_templates_only_use_slots_and_values_actions_pass():
+    known = set(DOMAIN["slots"]) | set(ACTION_VALUES)
     for name, item in variants():
         for field in re.findall(r"{(\w+)}", item["text"]):
-            assert field in slots, (name, field)
+            assert field in known, (name, field)
 
 
 def test_buttons_send_real_intents_and_entities():

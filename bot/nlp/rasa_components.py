@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot import profile
 from bot.geo import gazetteer
 from bot.nlp import intents, places  # places registers the spaCy factories the saved pipeline uses
+from bot.nlp.needs import find_need
 from bot.nlp.profile import find_profile
 from bot.nlp.safety import SAFETY_INTENTS, safety_intent
 from bot.nlp.textmap import normalise_mapped
@@ -137,6 +138,24 @@ class ProfileEntityExtractor(GraphComponent, EntityExtractorMixin):
         return _entity(kind, value, start, end, self.name)
 
 
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class NeedEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds the kind of help asked for (`need`, in the service directory's vocabulary; bot.nlp.needs)."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> NeedEntityExtractor:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = find_need(text) if not text.startswith("/") else None
+            if found:
+                entity = _entity("need", found.need, found.start, found.end, self.name)
+                message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages
+
+
 def _set_intent(message: Message, name: str) -> None:
     """Make `name` the top intent with full confidence, keeping the classifier's ranking below it."""
     ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != name]
@@ -195,7 +214,8 @@ class ShortAnswerClassifier(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            entities = message.get(ENTITIES) or []
+            # A need ("housing in Durham") is a request, not a fact about the asker.
+            entities = [e for e in message.get(ENTITIES) or [] if e[ENTITY_ATTRIBUTE_TYPE] != "need"]
             if text.startswith("/") or not entities or _intent_name(message) in SAFETY_INTENTS:
                 continue
             if len(text.split()) > self.MAX_WORDS:

@@ -39,7 +39,8 @@ def servers(model_path, tmp_path_factory):
         )
     )
     with Servers(
-        model=model_path, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs"
+        model=model_path, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs",
+        database_url=f"sqlite:///{work / 'families_connect.db'}",
     ) as running:
         running.tracker_db = work / "tracker.db"
         yield running

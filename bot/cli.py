@@ -1,0 +1,88 @@
+"""The `bot` command: database and service-directory tasks for staff and deployments.
+
+    bot db upgrade                         create or update the database schema
+    bot directory load-seed                load the seed documents' services (again: updates)
+    bot directory import FILE              import an Open Referral UK JSON file
+    bot directory export [FILE]            export every service as Open Referral UK JSON
+    bot directory verify SERVICE_ID --by NAME   record that staff checked an entry today
+    bot directory search --area PLACE [--need NEED] [--audience WHO] [--page N]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot import db
+from bot.directory import areas, oruk, records, search, seed
+from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
+from bot.settings import Settings
+
+
+def _session(url: str):
+    return db.session_factory(url)()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot", description="Families Connect: database and service directory")
+    parser.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    sub = parser.add_subparsers(dest="area", required=True)
+
+    db_cmd = sub.add_parser("db", help="the database schema").add_subparsers(dest="action", required=True)
+    db_cmd.add_parser("upgrade", help="create or update the schema (Alembic)")
+
+    d = sub.add_parser("directory", help="the service directory").add_subparsers(dest="action", required=True)
+    d.add_parser("load-seed", help="load the services named in the seed documents")
+    imp = d.add_parser("import", help="import an Open Referral UK JSON file")
+    imp.add_argument("file", type=Path)
+    exp = d.add_parser("export", help="export as Open Referral UK JSON (stdout without FILE)")
+    exp.add_argument("file", type=Path, nargs="?")
+    ver = d.add_parser("verify", help="mark an entry as checked by staff today")
+    ver.add_argument("service_id")
+    ver.add_argument("--by", required=True, help="who checked it")
+    find = d.add_parser("search", help="what the assistant would offer")
+    find.add_argument("--area", required=True, help="town, council or postcode")
+    find.add_argument("--need", choices=sorted(NEEDS))
+    find.add_argument("--audience", choices=sorted(AUDIENCE_ELIGIBILITY))
+    find.add_argument("--page", type=int, default=1)
+
+    args = parser.parse_args(argv)
+    url = args.database_url or Settings.from_env().database_url
+    db.upgrade(url)  # every command works on an up-to-date schema
+    if args.area == "db":
+        print("database schema is up to date")
+        return 0
+
+    try:
+        with _session(url) as session, session.begin():
+            if args.action == "load-seed":
+                counts = seed.load_seed(session)
+                print(f"seed services: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged")
+            elif args.action == "import":
+                report = oruk.import_file(session, args.file, progress=sys.stderr.isatty())
+                for note in report.notes[:20]:
+                    print(f"note: {note}", file=sys.stderr)
+                print(f"{args.file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+            elif args.action == "export":
+                count = oruk.export_file(session, args.file)
+                if args.file:
+                    print(f"{count} services written to {args.file}")
+            elif args.action == "verify":
+                service = records.mark_verified(session, args.service_id, args.by)
+                print(f"{service.name}: checked {service.last_verified.isoformat()} by {args.by}")
+            elif args.action == "search":
+                place = areas.find_place(args.area)
+                page = search.search_services(
+                    session, council=place.council, need=args.need, audience=args.audience, offset=(args.page - 1) * search.PAGE_SIZE
+                )
+                print(f"{place.council.name}: page {args.page}{' (more after this)' if page.has_more else ''}")
+                for found in page.results:
+                    print(f"  [{areas.SCOPE_NAMES[found.scope]}] {found.name} ({found.organization}) {found.phone or found.url or found.email or ''} as of {found.as_of}")
+    except (records.RecordError, oruk.ImportFailed, areas.UnknownArea, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""The service directory's tables, shaped on Open Referral UK (HSDS): organisation, service,
+location, service_at_location, service_area, phone, taxonomy, eligibility.
+
+Our additions, kept in their own columns so an ORUK export stays clean: the source
+document an entry came from (and a quote from it), `last_verified`, and the prison a
+location belongs to. A service area is stored as a key over the geography in
+bot/geo ("council:STT", "county:KEN", "region:North East", "nation:England",
+"england_and_wales", "uk"), so a query asks for at most six keys, never a list of
+every council a national service covers.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+service_taxonomy = Table(
+    "service_taxonomy",
+    Base.metadata,
+    Column("service_id", String(120), ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+    Column("taxonomy_term_id", String(60), ForeignKey("taxonomy_term.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_service_taxonomy_term", "taxonomy_term_id", "service_id"),
+)
+
+
+class SourceDocument(Base):
+    """Where entries came from: a seed document or an imported file."""
+
+    __tablename__ = "source_document"
+    id = Column(String(120), primary_key=True)
+    title = Column(Text, nullable=False)
+    published = Column(String(10))  # "2011", "2011-05" or "2011-05-01", as precise as the source
+    reference = Column(Text)  # file name or URL
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+    id = Column(String(120), primary_key=True)
+    name = Column(Text, nullable=False)
+    description = Column(Text, nullable=False, default="")
+    email = Column(Text)
+    url = Column(Text)
+    services = relationship("Service", back_populates="organization", cascade="all, delete-orphan")
+    phones = relationship("Phone", back_populates="organization", cascade="all, delete-orphan")
+
+
+class Service(Base):
+    __tablename__ = "service"
+    id = Column(String(120), primary_key=True)
+    organization_id = Column(String(120), ForeignKey("organization.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = Column(Text, nullable=False)
+    description = Column(Text, nullable=False, default="")
+    url = Column(Text)
+    email = Column(Text)
+    status = Column(String(20), nullable=False, default="active")
+    opening_times = Column(Text)
+    source_id = Column(String(120), ForeignKey("source_document.id"), index=True)
+    source_quote = Column(Text)
+    last_verified = Column(Date)
+    verified_by = Column(Text)
+    # Who it suits, worked out from `eligibility` when saved, so a search needs no subqueries.
+    suits_family = Column(Boolean, nullable=False, default=False)
+    suits_young_person = Column(Boolean, nullable=False, default=False)
+    suits_professional = Column(Boolean, nullable=False, default=False)
+    professionals_only = Column(Boolean, nullable=False, default=False)
+
+    organization = relationship("Organization", back_populates="services")
+    source = relationship("SourceDocument")
+    phones = relationship("Phone", back_populates="service", cascade="all, delete-orphan")
+    areas = relationship("ServiceArea", back_populates="service", cascade="all, delete-orphan")
+    eligibility = relationship("Eligibility", back_populates="service", cascade="all, delete-orphan")
+    taxonomy_terms = relationship("TaxonomyTerm", secondary=service_taxonomy)
+    locations = relationship("ServiceAtLocation", back_populates="service", cascade="all, delete-orphan")
+
+    @property
+    def phone(self) -> str | None:
+        """The service's own number, else its organisation's."""
+        phones = self.phones or self.organization.phones
+        return phones[0].number if phones else None
+
+    @property
+    def as_of(self) -> date | str | None:
+        """How recent the entry is: the date staff checked it, else the source's date."""
+        return self.last_verified or (self.source.published if self.source else None)
+
+
+class Location(Base):
+    __tablename__ = "location"
+    id = Column(String(120), primary_key=True)
+    name = Column(Text, nullable=False)
+    description = Column(Text)
+    address = Column(Text)
+    postcode = Column(String(10))
+    council_code = Column(String(10), index=True)
+    prison_id = Column(String(10), index=True)  # bot.geo prison register id, when the location is a prison
+    services = relationship("ServiceAtLocation", back_populates="location", cascade="all, delete-orphan")
+
+
+class ServiceAtLocation(Base):
+    __tablename__ = "service_at_location"
+    id = Column(String(250), primary_key=True)
+    service_id = Column(String(120), ForeignKey("service.id", ondelete="CASCADE"), nullable=False, index=True)
+    location_id = Column(String(120), ForeignKey("location.id", ondelete="CASCADE"), nullable=False, index=True)
+    service = relationship("Service", back_populates="locations")
+    location = relationship("Location", back_populates="services")
+    __table_args__ = (UniqueConstraint("service_id", "location_id"),)
+
+
+class ServiceArea(Base):
+    __tablename__ = "service_area"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    service_id = Column(String(120), ForeignKey("service.id", ondelete="CASCADE"), nullable=False)
+    area_key = Column(String(80), nullable=False)
+    description = Column(Text)  # as the source put it
+    service = relationship("Service", back_populates="areas")
+    __table_args__ = (
+        UniqueConstraint("service_id", "area_key"),
+        Index("ix_service_area_key", "area_key", "service_id"),
+    )
+
+
+class Phone(Base):
+    __tablename__ = "phone"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    service_id = Column(String(120), ForeignKey("service.id", ondelete="CASCADE"), index=True)
+    organization_id = Column(String(120), ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    number = Column(String(40), nullable=False)
+    description = Column(Text)
+    service = relationship("Service", back_populates="phones")
+    organization = relationship("Organization", back_populates="phones")
+
+
+class TaxonomyTerm(Base):
+    """A need ("kinship_care") in our vocabulary."""
+
+    __tablename__ = "taxonomy_term"
+    id = Column(String(60), primary_key=True)
+    name = Column(Text, nullable=False)
+    vocabulary = Column(String(60), nullable=False, default="families-connect-needs")
+
+
+class Eligibility(Base):
+    """Who a service is for ("grandparents_kinship_carers")."""
+
+    __tablename__ = "eligibility"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    service_id = Column(String(120), ForeignKey("service.id", ondelete="CASCADE"), nullable=False, index=True)
+    eligibility = Column(String(60), nullable=False)
+    service = relationship("Service", back_populates="eligibility")
+    __table_args__ = (UniqueConstraint("service_id", "eligibility"),)

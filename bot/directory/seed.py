@@ -1,0 +1,78 @@
+"""The first directory entries: every service the seed documents name (data/seed_services.yml)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+from sqlalchemy.orm import Session
+
+from bot.directory.records import Checker, RecordError, ServiceRecord, ensure_taxonomy, prison_location, upsert
+from bot.directory.taxonomy import ELIGIBILITY, NEEDS
+
+SEED_FILE = Path(__file__).parent / "data" / "seed_services.yml"
+
+
+def read_seed(path: Path = SEED_FILE) -> Iterator[ServiceRecord]:
+    """Service records from a seed file, checked field by field."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    sources: dict[str, Any] = data.get("sources") or {}
+    for oi, org in enumerate(data.get("organisations") or []):
+        check = Checker(f"{path.name}: organisations[{oi}] ({org.get('id', '?')})")
+        org_id = check.ident(org)
+        org_phone = check.phone(org.get("phone"))
+        for si, svc in enumerate(org.get("services") or []):
+            check = Checker(f"{path.name}: {org_id}: services[{si}] ({svc.get('id', '?')})")
+            source_id = check.text(svc, "source", required=True)
+            source = sources.get(source_id)
+            if source is None:
+                raise check.fail("source", f"{source_id!r} is not listed under sources")
+            record = ServiceRecord(
+                id=check.ident(svc),
+                name=check.text(svc, "name", required=True, max_len=200),
+                description=check.text(svc, "description", required=True, max_len=300),
+                organization_id=org_id,
+                organization_name=check.text(org, "name", required=True, max_len=200),
+                organization_description=check.text(org, "description") or "",
+                organization_url=check.url(org, "website"),
+                organization_email=check.email(org),
+                organization_phone=org_phone,
+                url=check.url(svc, "website"),
+                email=check.email(svc),
+                phone=check.phone(svc.get("phone")),
+                opening_times=check.text(svc, "opening_times"),
+                status=check.text(svc, "status") or "active",
+                needs=check.keys(svc.get("needs"), "needs", NEEDS),
+                eligibility=check.keys(svc.get("eligibility"), "eligibility", ELIGIBILITY),
+                source_id=source_id,
+                source_title=source.get("title"),
+                source_published=check.published(source.get("date"), f"sources.{source_id}.date"),
+                source_reference=source.get("file"),
+                quote=check.text(svc, "quote"),
+            )
+            if record.status not in ("active", "inactive"):
+                raise check.fail("status", f"{record.status!r} is not active or inactive")
+            specs = svc.get("areas") or []
+            if not specs:
+                raise check.fail("areas", "at least one area is required")
+            for ai, spec in enumerate(specs):
+                key = check.area(spec, f"areas[{ai}]")
+                record.area_keys.append(key)
+                record.area_descriptions[key] = spec
+            record.area_keys = list(dict.fromkeys(record.area_keys))
+            if svc.get("prison"):
+                record.locations.append(prison_location(check, record.id, svc["prison"]))
+            yield record
+
+
+def load_seed(session: Session, path: Path = SEED_FILE) -> dict[str, int]:
+    """Load (or reload) the seed entries; returns counts of created/updated/unchanged."""
+    ensure_taxonomy(session)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    seen: set[str] = set()
+    for record in read_seed(path):
+        if record.id in seen:
+            raise RecordError(f"{path.name}: {record.id}", "id", "used by more than one service")
+        seen.add(record.id)
+        counts[upsert(session, record)] += 1
+    return counts

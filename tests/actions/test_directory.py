@@ -1,0 +1,114 @@
+"""action_search_services with real rasa_sdk trackers against a real database."""
+from __future__ import annotations
+
+import asyncio
+
+import directory_records as data
+import pytest
+
+from actions.directory import ActionSearchServices, freshness
+from bot.directory import search
+
+
+@pytest.fixture
+def directory(session_for, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with session_for() as s, s.begin():
+        data.load(s)
+
+
+def run(tracker, dispatcher):
+    return asyncio.run(ActionSearchServices().run(dispatcher, tracker, {}))
+
+
+def responses(dispatcher):
+    return [m["response"] for m in dispatcher.messages]
+
+
+def slots(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_grandparent_carers_in_stockton(directory, make_tracker, dispatcher):
+    tracker = make_tracker(
+        slots={"area": "Stockton-on-Tees", "audience": "family"}, intent="ask_find_service",
+        entities=[{"entity": "need", "value": "kinship_care"}, {"entity": "area", "value": "Stockton-on-Tees"}],
+    )
+    events = run(tracker, dispatcher)
+    assert responses(dispatcher) == ["utter_directory_local"] + ["utter_directory_result"] * 3 + ["utter_directory_end"]
+    results = [m for m in dispatcher.messages if m["response"] == "utter_directory_result"]
+    assert results[0]["service_name"] == "Org stockton-kinship: Service stockton-kinship"
+    assert results[0]["service_contact"] == "Tel 0191 000 0000."
+    assert results[0]["service_freshness"] == "details from May 2024, may have changed"
+    assert slots(events) == {"need": "kinship_care", "directory_offset": None}
+
+
+def test_no_area_yet_asks_for_one_and_keeps_the_need(directory, make_tracker, dispatcher):
+    tracker = make_tracker(intent="ask_find_service", entities=[{"entity": "need", "value": "housing"}])
+    events = run(tracker, dispatcher)
+    assert responses(dispatcher) == ["utter_ask_directory_area"]
+    assert slots(events)["need"] == "housing"
+
+
+def test_more_pages_on(directory, make_tracker, dispatcher):
+    first = make_tracker(slots={"area": "Stockton-on-Tees"}, intent="ask_find_service")
+    events = run(first, dispatcher)
+    assert responses(dispatcher)[-1] == "utter_directory_more" and slots(events)["directory_offset"] == 0.0
+    more = make_tracker(slots={"area": "Stockton-on-Tees", "directory_offset": 0.0}, intent="ask_more_results")
+    dispatcher.messages.clear()
+    events = run(more, dispatcher)
+    assert responses(dispatcher) == ["utter_directory_result"] * 2 + ["utter_directory_end"]
+    assert slots(events)["directory_offset"] is None
+
+
+def test_nothing_local_says_so_then_gives_national(directory, make_tracker, dispatcher):
+    tracker = make_tracker(slots={"area": "Cornwall"}, intent="ask_find_service", entities=[{"entity": "need", "value": "kinship_care"}])
+    run(tracker, dispatcher)
+    assert responses(dispatcher) == ["utter_directory_nothing_local", "utter_directory_result", "utter_directory_end"]
+
+
+def test_a_need_nobody_meets_there_falls_back_to_general_support(directory, make_tracker, dispatcher):
+    tracker = make_tracker(slots={"area": "Maidstone"}, intent="ask_find_service", entities=[{"entity": "need", "value": "housing"}])
+    events = run(tracker, dispatcher)
+    assert responses(dispatcher)[0] == "utter_directory_no_need_match"
+    assert dispatcher.messages[0]["need_name"] == "housing"
+    assert slots(events)["need"] is None
+
+
+def test_a_new_question_forgets_the_old_need(directory, make_tracker, dispatcher):
+    tracker = make_tracker(slots={"area": "Stockton-on-Tees", "need": "housing"}, intent="ask_find_service")
+    run(tracker, dispatcher)
+    assert len([m for m in dispatcher.messages if m["response"] == "utter_directory_result"]) == 3
+
+
+def test_database_down_gets_a_kind_message(make_tracker, dispatcher, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    run(make_tracker(slots={"area": "Stockton-on-Tees"}, intent="ask_find_service"), dispatcher)
+    assert responses(dispatcher) == ["utter_directory_unavailable"]
+
+
+def test_freshness_in_words():
+    from datetime import date
+
+    def found(as_of):
+        return search.Found("x", "n", "o", "d", None, None, None, 0, as_of, isinstance(as_of, date))
+
+    assert freshness(found(date(2026, 11, 3))) == "checked 3 Nov 2026"
+    assert freshness(found("2011-05")) == "details from May 2011, may have changed"
+    assert freshness(found("2012")) == "details from 2012, may have changed"
+    assert freshness(found(None)) == "undated source, may have changed"
+
+
+def test_named_prison_brings_its_family_services(directory, make_tracker, dispatcher):
+    from actions.directory import ActionPrisonServices
+
+    asyncio.run(ActionPrisonServices().run(dispatcher, make_tracker(slots={"prison": "HMP Durham"}), {}))
+    assert responses(dispatcher) == ["utter_prison_services", "utter_directory_result"]
+    assert dispatcher.messages[1]["service_name"] == "Org durham-visitors: Service durham-visitors"
+
+
+def test_a_prison_with_no_services_listed_adds_nothing(directory, make_tracker, dispatcher):
+    from actions.directory import ActionPrisonServices
+
+    asyncio.run(ActionPrisonServices().run(dispatcher, make_tracker(slots={"prison": "HMP Exeter"}), {}))
+    assert dispatcher.messages == []

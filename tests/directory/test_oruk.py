@@ -1,0 +1,135 @@
+"""Open Referral UK import and export: round trip, idempotence, and clear errors for bad files."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import directory_records as data
+from sqlalchemy import func, select
+
+from bot.directory import oruk
+from bot.directory.models import Location, Service, ServiceArea
+from bot.directory.records import mark_verified
+
+
+def count(session, model):
+    return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_export_then_import_into_an_empty_database_gives_the_same_file(session_for, tmp_path, database_url):
+    with session_for() as s, s.begin():
+        data.load(s)
+        mark_verified(s, "stockton-kinship", by="Sam at the helpline")
+    first = tmp_path / "first.json"
+    with session_for() as s:
+        assert oruk.export_file(s, first) == len(data.ALL)
+    exported = json.loads(first.read_text())["services"]
+    durham = next(x for x in exported if x["id"] == "durham-visitors")
+    assert durham["service_areas"] == [{"id": "durham-visitors-area-0", "service_area": "County Durham"}]
+    assert durham["x_families_connect"]["prisons"] == {"prison-DMI": "DMI"}
+
+    with session_for() as s, s.begin():
+        for model in (Service,):
+            s.execute(model.__table__.delete())
+    with session_for() as s, s.begin():
+        report = oruk.import_file(s, first)
+    assert (report.created, report.updated, report.unchanged) == (len(data.ALL), 0, 0)
+    second = tmp_path / "second.json"
+    with session_for() as s:
+        oruk.export_file(s, second)
+    assert json.loads(second.read_text()) == json.loads(first.read_text())
+
+
+def test_reimporting_updates_and_never_duplicates(session_for, tmp_path):
+    with session_for() as s, s.begin():
+        data.load(s)
+    path = tmp_path / "dir.json"
+    with session_for() as s:
+        oruk.export_file(s, path)
+    with session_for() as s, s.begin():
+        again = oruk.import_file(s, path)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, len(data.ALL))
+
+    doc = json.loads(path.read_text())
+    doc["services"][0]["description"] = "Now also runs a Saturday group."
+    path.write_text(json.dumps(doc))
+    with session_for() as s, s.begin():
+        changed = oruk.import_file(s, path)
+    assert (changed.created, changed.updated) == (0, 1)
+    with session_for() as s:
+        assert count(s, Service) == len(data.ALL)
+        assert count(s, ServiceArea) == sum(len(r.area_keys) for r in data.ALL)
+        assert count(s, Location) == 1
+
+
+def test_a_council_directory_in_plain_oruk_is_read_by_names(session_for, tmp_path):
+    path = tmp_path / "council.json"
+    path.write_text(json.dumps({"content": [{
+        "id": "sbc-123", "name": "Kinship carers' coffee morning", "description": "Meet other kinship carers.",
+        "organization": {"id": "sbc", "name": "Stockton-on-Tees Borough Council"},
+        "service_areas": [{"id": "a1", "service_area": "Stockton on Tees"}, {"id": "a2", "service_area": "North East"}],
+        "service_taxonomys": [
+            {"id": "t1", "taxonomy": {"id": "kinship_care", "name": "Grandparents and kinship carers", "vocabulary": "families-connect-needs"}},
+            {"id": "t2", "taxonomy": {"id": "1234", "name": "Family support", "vocabulary": "esdServiceTypes"}},
+        ],
+        "eligibilitys": [{"id": "e1", "eligibility": "Grandparents and kinship carers"}],
+        "phones": [{"id": "p1", "number": "01642 000000"}],
+    }]}))
+    with session_for() as s, s.begin():
+        report = oruk.import_file(s, path)
+    assert report.created == 1 and any("Family support" in n for n in report.notes)
+    with session_for() as s:
+        service = s.get(Service, "sbc-123")
+        assert sorted(a.area_key for a in service.areas) == ["council:STT", "region:North East"]
+        assert [t.id for t in service.taxonomy_terms] == ["kinship_care"]
+        assert service.phone == "01642 000000"
+
+
+def good(**changes):
+    base = {
+        "id": "svc-1", "name": "A service", "organization": {"id": "org-1", "name": "An organisation"},
+        "service_areas": [{"id": "a", "service_area": "Bristol"}],
+    }
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize(
+    "records, expected",
+    [
+        ([good(), good(id="svc-2", name="")], "record 2 (id svc-2): name: is required"),
+        ([good(service_areas=[{"id": "a", "service_area": "Atlantis"}])], "record 1 (id svc-1): service_areas[0].service_area: unknown area 'Atlantis'"),
+        ([good(service_areas=[])], "record 1 (id svc-1): service_areas: at least one service area is required"),
+        ([good(phones=[{"id": "p", "number": "call us"}])], "record 1 (id svc-1): phones[0].number: 'call us' is not a UK phone number"),
+        ([good(organization={"id": "org-1"})], "record 1 (id svc-1): organization: name: is required"),
+        ([good(email="not-an-email")], "record 1 (id svc-1): email: 'not-an-email' is not an email address"),
+        ([good(), good()], "record 2 (id svc-1): id: appears more than once in the file"),
+        ([good(assured_date="last tuesday")], "record 1 (id svc-1): assured_date: 'last tuesday' is not a date"),
+        ([good(service_taxonomys=[{"id": "t", "taxonomy": {"id": "kinship", "vocabulary": "families-connect-needs"}}])], "'kinship' is not one of our needs"),
+    ],
+)
+def test_bad_records_are_named_and_nothing_is_written(session_for, tmp_path, records, expected):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"services": records}))
+    with pytest.raises(oruk.ImportFailed) as failed:
+        with session_for() as s, s.begin():
+            oruk.import_file(s, path)
+    assert expected in str(failed.value) and "nothing was imported" in str(failed.value)
+    with session_for() as s:
+        assert count(s, Service) == 0
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("{not json", "is not valid JSON (line 1, column 2"),
+        ('{"services": 3}', 'expected a list of services'),
+        (b"\xff\xfe", "is not UTF-8 text"),
+    ],
+)
+def test_unreadable_files_say_why(session_for, tmp_path, content, expected):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ValueError, match=expected.replace("(", r"\(")):
+        with session_for() as s, s.begin():
+            oruk.import_file(s, path)
