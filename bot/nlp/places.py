@@ -13,6 +13,7 @@ The pipeline runs on normalised text (see bot.nlp.textmap); PlaceFinder maps the
 results back onto the user's own characters.
 """
 
+from collections import Counter
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,6 +328,8 @@ class PlaceFinder:
         return matches
 
 
-def words_of(texts: Iterable[str]) -> set[str]:
-    """The normalised words of some texts (for build_pipeline's common_words)."""
-    return {w for t in texts for w in normalise(t).split()}
+def words_of(texts: Iterable[str], min_count: int = 2) -> set[str]:
+    """The normalised words used in at least `min_count` of some texts (for build_pipeline's
+    common_words). A word used once may be a typo the data means to teach ("stockon")."""
+    counts = Counter(w for t in texts for w in set(normalise(t).split()))
+    return {w for w, n in counts.items() if n >= min_count}

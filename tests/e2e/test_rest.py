@@ -83,8 +83,17 @@ def first_responses_by_intent() -> dict[str, set[str]]:
             if "intent" not in steps[0]:
                 continue
             action = next(s["action"] for s in steps if "action" in s)
-            opening.setdefault(steps[0]["intent"], set()).add(action)
+            opening.setdefault(steps[0]["intent"], set()).update(ACTION_OPENINGS.get(action, {action}))
     return opening
+
+
+# The responses a custom action can open its answer with.
+ACTION_OPENINGS = {
+    "action_search_services": {
+        "utter_ask_directory_area", "utter_directory_local", "utter_directory_nothing_local",
+        "utter_directory_no_need_match", "utter_directory_none",
+    },
+}
 
 
 # --- the tests ----------------------------------------------------------------------------
@@ -178,3 +187,44 @@ def test_independent_real_world_questions(servers):
     print(f"\nreal-world questions over REST: {right}/{len(questions)} = {accuracy:.1%}; misses: {misses.most_common(10)}")
     assert max(lengths) <= 640
     assert accuracy >= 0.85
+
+
+# --- the service directory, from the seed entries -------------------------------------------
+def test_who_supports_grandparent_carers_in_stockton(servers):
+    replies = texts(talk(servers, "who supports grandparent carers in Stockton"))
+    names = [response_name(t) for t in replies]
+    assert names[0] == "utter_directory_local" and "Stockton-on-Tees" in replies[0]
+    assert "utter_directory_result" in names
+    assert any("Stockton" in t for t in replies[1:])  # the local service comes first
+    assert names[-1] in ("utter_directory_more", "utter_directory_end")
+
+
+def test_support_near_a_postcode_then_more(servers):
+    sender = f"dir-{uuid.uuid4().hex[:8]}"
+    first = texts(talk(servers, "any support near TS18", sender=sender))
+    assert response_name(first[0]) == "utter_directory_local"
+    assert [response_name(t) for t in first].count("utter_directory_result") == 3
+    assert response_name(first[-1]) == "utter_directory_more"
+    more = texts(talk(servers, "any more", sender=sender))
+    assert response_name(more[0]) == "utter_directory_result"
+    assert not set(more) & set(first[1:4])  # the next ones, not the same again
+
+
+def test_asks_where_then_searches_there(servers):
+    sender = f"dir-{uuid.uuid4().hex[:8]}"
+    assert response_name(texts(talk(servers, "can you find me a support group near me", sender=sender))[0]) == "utter_ask_directory_area"
+    replies = texts(talk(servers, "Kingston", sender=sender))
+    assert response_name(replies[0]) == "utter_directory_local" and "Kingston upon Thames" in replies[0]
+
+
+def test_a_place_with_no_local_services_says_so(servers):
+    replies = texts(talk(servers, "are there any groups for families of prisoners in Cardiff"))
+    assert response_name(replies[0]) == "utter_directory_nothing_local" and "Cardiff" in replies[0]
+    assert response_name(replies[1]) == "utter_directory_result"
+
+
+def test_visiting_a_prison_gives_its_address_and_family_services(servers):
+    replies = texts(talk(servers, "hes in HMP Durham"))
+    assert replies[0] == "Thanks. HMP Durham is at Old Elvet, Durham, DH1 3HU."
+    assert response_name(replies[1]) == "utter_prison_services"
+    assert any("Durham Visitors' Centre" in t for t in replies[2:])
