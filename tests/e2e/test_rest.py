@@ -228,3 +228,12 @@ def test_visiting_a_prison_gives_its_address_and_family_services(servers):
     assert replies[0] == "Thanks. HMP Durham is at Old Elvet, Durham, DH1 3HU."
     assert response_name(replies[1]) == "utter_prison_services"
     assert any("Durham Visitors' Centre" in t for t in replies[2:])
+
+
+def test_buttons_with_entities_arrive_intact_and_work(servers):
+    sender = f"buttons-{uuid.uuid4().hex[:8]}"
+    asked = talk(servers, "what happens now", sender=sender)
+    assert response_name(asked[0]["text"]) == "utter_ask_stage"
+    payload = asked[0]["buttons"][0]["payload"]
+    assert payload == '/inform{"stage": "arrested", "noted": "stage"}'
+    assert response_name(texts(talk(servers, payload, sender=sender))[0]) == "utter_arrest"
