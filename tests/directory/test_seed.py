@@ -1,0 +1,65 @@
+"""The seed entries: every service the seed documents name, each traceable to its source."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.directory import areas, search
+from bot.directory.models import Service
+from bot.directory.records import RecordError
+from bot.directory.seed import SEED_FILE, load_seed, read_seed
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+def test_every_entry_has_its_source_a_quote_and_somewhere_it_serves():
+    records = list(read_seed())
+    assert len(records) >= 100
+    for r in records:
+        assert r.source_id and r.source_title and r.quote and r.area_keys and r.needs, r.id
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="the seed documents are not beside this checkout")
+def test_every_quote_is_in_its_seed_document():
+    texts = {p.name: " ".join(p.read_text(encoding="utf-8", errors="replace").split()) for p in SEEDS.glob("*.txt")}
+    for r in read_seed():
+        assert " ".join(r.quote.split()) in texts[r.source_reference], r.id
+
+
+def test_loading_twice_changes_nothing(session_for):
+    with session_for() as s, s.begin():
+        first = load_seed(s)
+    with session_for() as s, s.begin():
+        second = load_seed(s)
+    assert first["created"] == second["unchanged"] and second["created"] == second["updated"] == 0
+
+
+def test_dead_contacts_are_kept_but_never_offered(session_for):
+    with session_for() as s, s.begin():
+        load_seed(s)
+    with session_for() as s:
+        inactive = set(s.execute(select(Service.id).where(Service.status == "inactive")).scalars())
+        assert inactive
+        offered = search.search_services(s, council=areas.find_council("Darlington"), audience="professional", limit=200)
+    assert not inactive & {f.id for f in offered.results}
+
+
+def test_a_bad_seed_entry_names_itself(tmp_path):
+    bad = tmp_path / "seed.yml"
+    bad.write_text(SEED_FILE.read_text().replace('areas: ["council:Stockton-on-Tees"]', 'areas: ["council:Nowhere"]', 1))
+    with pytest.raises(RecordError, match=r"areas\[0\]: unknown area 'council:Nowhere'"):
+        list(read_seed(bad))
+
+
+def test_the_seed_answers_the_questions_families_ask(session_for):
+    with session_for() as s, s.begin():
+        load_seed(s)
+    with session_for() as s:
+        stockton = search.search_services(s, council=areas.find_council("TS18 1AB"), audience="family")
+        kingston = search.search_services(s, council=areas.find_council("Kingston"), audience="family")
+        count = s.execute(select(func.count()).select_from(Service)).scalar_one()
+    assert count == len(list(read_seed()))
+    assert stockton.results[0].scope == areas.LOCAL
+    assert any("Families Apart" in f.name for f in kingston.results)

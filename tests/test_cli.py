@@ -1,0 +1,40 @@
+"""The `bot` command against a real SQLite database."""
+from __future__ import annotations
+
+import json
+
+from bot.cli import main
+
+
+def test_load_search_verify_export_import(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["--database-url", url, "directory", "load-seed"]) == 0
+    assert main(["--database-url", url, "directory", "load-seed"]) == 0
+    out = capsys.readouterr().out
+    assert "0 created, 0 updated" in out.splitlines()[-1]
+
+    assert main(["--database-url", url, "directory", "search", "--area", "stockon", "--audience", "family"]) == 0
+    assert capsys.readouterr().out.startswith("Stockton-on-Tees: page 1")
+
+    assert main(["--database-url", url, "directory", "verify", "nepacs-durham-visitors-centre", "--by", "Sam"]) == 0
+    assert "checked" in capsys.readouterr().out
+
+    path = tmp_path / "out.json"
+    assert main(["--database-url", url, "directory", "export", str(path)]) == 0
+    exported = json.loads(path.read_text())["services"]
+    durham = next(s for s in exported if s["id"] == "nepacs-durham-visitors-centre")
+    assert durham["assured_date"] and durham["x_families_connect"]["verified_by"] == "Sam"
+    assert main(["--database-url", url, "directory", "import", str(path)]) == 0
+    assert f"0 created, 0 updated, {len(exported)} unchanged" in capsys.readouterr().out
+
+
+def test_errors_are_clear_and_exit_non_zero(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "x", "name": "X", "organization": {"id": "o", "name": "O"}, "service_areas": [{"service_area": "Atlantis"}]}]))
+    assert main(["--database-url", url, "directory", "import", str(bad)]) == 1
+    assert "record 1 (id x): service_areas[0].service_area: unknown area 'Atlantis'" in capsys.readouterr().err
+    assert main(["--database-url", url, "directory", "verify", "no-such-service", "--by", "Sam"]) == 1
+    assert "no service with id 'no-such-service'" in capsys.readouterr().err
+    assert main(["--database-url", url, "directory", "search", "--area", "Atlantis"]) == 1
+    assert "no UK council or postcode district matches 'Atlantis'" in capsys.readouterr().err
