@@ -85,8 +85,10 @@ def search_services(
         order = []
         if audience in _SUITS:
             order.append(case((_SUITS[audience], 0), else_=1))
-            if audience != "professional":
-                query = query.where(Service.professionals_only.is_(False))  # offered to professionals only
+        if audience != "professional":
+            # Contacts only for professionals are offered to those who say they are one; most
+            # people who have not said who they are are family.
+            query = query.where(Service.professionals_only.is_(False))
         order += [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
         # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed twice in
         # one tier, or already found nearer, is skipped below, so fetch enough rows to allow for it.

@@ -57,7 +57,7 @@ def test_more_pages_on(directory, make_tracker, dispatcher):
     more = make_tracker(slots={"area": "Stockton-on-Tees", "directory_offset": 0.0}, intent="ask_more_results")
     dispatcher.messages.clear()
     events = run(more, dispatcher)
-    assert responses(dispatcher) == ["utter_directory_result"] * 2 + ["utter_directory_end"]
+    assert responses(dispatcher) == ["utter_directory_result", "utter_directory_end"]  # 4 in all for a family
     assert slots(events)["directory_offset"] is None
 
 
