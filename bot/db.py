@@ -6,9 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
 from bot.settings import Settings
+
+# Every table of ours (directory, referrals, console) is declared on this one base.
+Base = declarative_base()
 
 
 def make_engine(url: str) -> Engine:

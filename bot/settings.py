@@ -27,6 +27,17 @@ class Settings:
     model_path: Path
     var_dir: Path
     database_url: str
+    # Rasa's tracker store (endpoints.yml): the console reads transcripts from it and erases them.
+    tracker_store_url: str
+    console_port: int
+    # Where the console reaches Rasa's HTTP API (staff replies, hand back).
+    rasa_url: str
+    # Retention: conversations with no message for N days are erased (anonymous counts kept);
+    # closed and cancelled cases are deleted N days after closing.
+    conversation_retention_days: int
+    case_retention_days: int
+    # Live handoff: how long a worker's "start shift" lasts unless ended sooner.
+    shift_hours: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -39,4 +50,10 @@ class Settings:
             model_path=Path(os.environ.get("RASA_MODEL", ROOT / "models" / "current.tar.gz")),
             var_dir=var_dir,
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'families_connect.db'}",
+            tracker_store_url=os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'rasa_tracker.db'}",
+            console_port=_int("CONSOLE_PORT", 8081),
+            rasa_url=os.environ.get("RASA_URL") or f"http://localhost:{_int('RASA_PORT', 5005)}",
+            conversation_retention_days=_int("CONVERSATION_RETENTION_DAYS", 90),
+            case_retention_days=_int("CASE_RETENTION_DAYS", 90),
+            shift_hours=_int("SHIFT_HOURS", 8),
         )

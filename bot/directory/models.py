@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import relationship
 
-Base = declarative_base()
+from bot.db import Base
 
 service_taxonomy = Table(
     "service_taxonomy",

@@ -1,10 +1,12 @@
-"""Alembic environment: our tables (bot.directory.models; later referrals) on the configured database."""
+"""Alembic environment: all our tables (directory, referrals, console) on the configured database."""
 from __future__ import annotations
 
 from alembic import context
 
-from bot.db import make_engine
-from bot.directory.models import Base
+import bot.console.models  # noqa: F401  (registers the tables on Base)
+import bot.directory.models  # noqa: F401
+import bot.referrals.models  # noqa: F401
+from bot.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

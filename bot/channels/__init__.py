@@ -1,0 +1,1 @@
+"""Rasa input channels of ours: the web chat (here), SMS and Telegram."""

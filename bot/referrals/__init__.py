@@ -1,0 +1,1 @@
+"""Callback referrals and live-handoff cases for helpline staff."""

@@ -1,0 +1,277 @@
+"""Creating and working cases: callbacks (with consent) and live conversations for staff.
+
+Functions take the session as a keyword argument and leave committing to the caller
+(`with session.begin():`), so a case is either wholly stored or not at all.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.referrals.models import (
+    KIND_CALLBACK,
+    KIND_LIVE,
+    OPEN_STATUSES,
+    STATUSES,
+    Case,
+    CaseNote,
+    OutboxMessage,
+)
+
+# No 0/O, 1/I/L, 5/S: easy to read out over the phone and to type on a keypad.
+_REFERENCE_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
+
+
+class CaseError(ValueError):
+    """A change that cannot be made (unknown case, wrong state); the message says why."""
+
+
+def new_reference() -> str:
+    """A short reference for the person and the worker, like FC-7KM3QD."""
+    return "FC-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """What the referral form collected, after validation."""
+
+    sender_id: str
+    channel: str
+    request_key: str  # sender id and the id of the message that confirmed: a retry has the same
+    consent_version: str
+    consent_at: datetime
+    phone: str  # E.164
+    safe_to_call: bool
+    safe_to_leave_message: bool
+    name: str | None = None
+    best_time: str | None = None
+    area: str | None = None
+    council_code: str | None = None
+    summary: str | None = None
+    topic: str | None = None
+    audience: str | None = None
+
+
+def _insert_once(session: Session, case: Case) -> tuple[Case, bool]:
+    """Insert `case` unless one with its request key exists; (case, created)."""
+    if case.request_key:
+        existing = session.execute(select(Case).where(Case.request_key == case.request_key)).scalar_one_or_none()
+        if existing is not None:
+            return existing, False
+    for _ in range(5):
+        case.reference = new_reference()
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+            return case, True
+        except IntegrityError:
+            # Either the same request raced us (return theirs) or the reference collided (try another).
+            if case.request_key:
+                existing = session.execute(select(Case).where(Case.request_key == case.request_key)).scalar_one_or_none()
+                if existing is not None:
+                    return existing, False
+    raise CaseError("could not make a unique reference")
+
+
+def create_callback(request: CallbackRequest, *, session: Session) -> tuple[Case, bool]:
+    """Store a callback request; a retry of the same request returns the first. (case, created)."""
+    case = Case(
+        kind=KIND_CALLBACK,
+        status="new",
+        sender_id=request.sender_id,
+        channel=request.channel,
+        request_key=request.request_key,
+        consent_version=request.consent_version,
+        consent_at=request.consent_at,
+        name=request.name,
+        phone=request.phone,
+        safe_to_call=request.safe_to_call,
+        safe_to_leave_message=request.safe_to_leave_message,
+        best_time=request.best_time,
+        area=request.area,
+        council_code=request.council_code,
+        summary=request.summary,
+        topic=request.topic,
+        audience=request.audience,
+    )
+    return _insert_once(session, case)
+
+
+def open_live(
+    *, sender_id: str, channel: str, request_key: str, topic: str | None = None, audience: str | None = None,
+    council_code: str | None = None, session: Session,
+) -> tuple[Case, bool]:
+    """Put a conversation in the queue for a worker (or return the one already waiting)."""
+    waiting = session.execute(
+        select(Case).where(Case.sender_id == sender_id, Case.kind == KIND_LIVE, Case.status.in_(("new", "claimed")))
+    ).scalar_one_or_none()
+    if waiting is not None:
+        return waiting, False
+    case = Case(
+        kind=KIND_LIVE, status="new", sender_id=sender_id, channel=channel, request_key=request_key,
+        topic=topic, audience=audience, council_code=council_code,
+    )
+    return _insert_once(session, case)
+
+
+def open_cases_for(sender_id: str, *, session: Session, kind: str | None = None) -> list[Case]:
+    query = select(Case).where(Case.sender_id == sender_id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)
+    if kind:
+        query = query.where(Case.kind == kind)
+    return list(session.execute(query).scalars())
+
+
+def cancel_callbacks(sender_id: str, *, session: Session) -> list[str]:
+    """The person withdrew: open callbacks become cancelled and lose their details. References cancelled."""
+    cancelled = []
+    for case in open_cases_for(sender_id, session=session, kind=KIND_CALLBACK):
+        case.status = "cancelled"
+        case.closed_at = datetime.utcnow()
+        _forget_details(case)
+        cancelled.append(case.reference)
+    return cancelled
+
+
+def _forget_details(case: Case) -> None:
+    case.name = case.phone = case.best_time = case.area = case.summary = None
+    case.safe_to_call = case.safe_to_leave_message = None
+
+
+def erase_person(sender_id: str, *, session: Session) -> int:
+    """Delete every case, note and queued message for a conversation. Returns cases deleted.
+
+    The conversation itself lives in Rasa's tracker store: bot.conversations erases it.
+    """
+    from bot.conversations import count_case_for_statistics
+
+    cases = list(session.execute(select(Case).where(Case.sender_id == sender_id)).scalars())
+    for case in cases:
+        count_case_for_statistics(case, session=session)
+    ids = [case.id for case in cases]
+    if ids:
+        session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
+        session.execute(delete(Case).where(Case.id.in_(ids)))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.sender_id == sender_id))
+    return len(ids)
+
+
+# --- staff actions -----------------------------------------------------------------------
+
+def get_case(case_id: int, *, session: Session) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseError(f"There is no case {case_id}.")
+    return case
+
+
+def claim(case_id: int, staff_user_id: int, *, session: Session) -> Case:
+    case = get_case(case_id, session=session)
+    if case.status not in ("new", "claimed"):
+        raise CaseError(f"{case.reference} is {case.status.replace('_', ' ')}: it cannot be claimed.")
+    if case.status == "claimed" and case.claimed_by_id not in (None, staff_user_id):
+        raise CaseError(f"{case.reference} is already claimed by someone else.")
+    case.status = "claimed"
+    case.claimed_by_id = staff_user_id
+    case.claimed_at = case.claimed_at or datetime.utcnow()
+    return case
+
+
+def add_note(case_id: int, staff_user_id: int, text: str, *, session: Session) -> CaseNote:
+    text = text.strip()
+    if not text:
+        raise CaseError("A note cannot be empty.")
+    case = get_case(case_id, session=session)
+    note = CaseNote(case=case, staff_user_id=staff_user_id, text=text[:4000])
+    session.add(note)
+    return note
+
+
+def mark_called_back(case_id: int, staff_user_id: int, outcome: str, *, session: Session) -> Case:
+    case = get_case(case_id, session=session)
+    if case.kind != KIND_CALLBACK:
+        raise CaseError(f"{case.reference} is a live conversation, not a callback.")
+    if case.status not in ("new", "claimed", "called_back"):
+        raise CaseError(f"{case.reference} is {case.status}.")
+    case.status = "called_back"
+    case.claimed_by_id = case.claimed_by_id or staff_user_id
+    case.outcome = outcome.strip()[:2000] or case.outcome
+    return case
+
+
+def close(case_id: int, staff_user_id: int, outcome: str = "", *, session: Session) -> Case:
+    case = get_case(case_id, session=session)
+    if case.status in ("closed", "cancelled"):
+        raise CaseError(f"{case.reference} is already {case.status}.")
+    case.status = "closed"
+    case.closed_at = datetime.utcnow()
+    case.claimed_by_id = case.claimed_by_id or staff_user_id
+    if outcome.strip():
+        case.outcome = outcome.strip()[:2000]
+    return case
+
+
+def queue(
+    *, session: Session, status: str | None = None, kind: str | None = None, mine: int | None = None,
+    unassigned: bool = False, limit: int = 200,
+) -> list[Case]:
+    """Cases for the staff queue, oldest waiting first; open ones unless a status is given."""
+    if status is not None and status not in STATUSES:
+        raise CaseError(f"Unknown status {status!r}.")
+    query = select(Case)
+    query = query.where(Case.status == status) if status else query.where(Case.status.in_(OPEN_STATUSES))
+    if kind:
+        query = query.where(Case.kind == kind)
+    if mine is not None:
+        query = query.where(Case.claimed_by_id == mine)
+    if unassigned:
+        query = query.where(Case.claimed_by_id.is_(None))
+    return list(session.execute(query.order_by(Case.created_at, Case.id).limit(limit)).scalars())
+
+
+def counts_by_status(*, session: Session) -> dict[str, int]:
+    rows = session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+    return {status: 0 for status in STATUSES} | {status: n for status, n in rows}
+
+
+def purge_closed(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
+    """Delete closed and cancelled cases closed more than N days ago. Returns how many."""
+    from bot.conversations import count_case_for_statistics
+
+    cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
+    cases = list(
+        session.execute(select(Case).where(Case.status.in_(("closed", "cancelled")), Case.closed_at < cutoff)).scalars()
+    )
+    for case in cases:
+        count_case_for_statistics(case, session=session)
+    ids = [case.id for case in cases]
+    if ids:
+        session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
+        session.execute(delete(Case).where(Case.id.in_(ids)))
+    return len(ids)
+
+
+def queue_outbox(sender_id: str, text: str, *, session: Session) -> OutboxMessage:
+    message = OutboxMessage(sender_id=sender_id, text=text)
+    session.add(message)
+    return message
+
+
+def take_outbox(sender_id: str, *, session: Session) -> list[str]:
+    """Messages waiting for this conversation, oldest first, marked delivered."""
+    messages = list(
+        session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.sender_id == sender_id, OutboxMessage.delivered_at.is_(None))
+            .order_by(OutboxMessage.id)
+        ).scalars()
+    )
+    now = datetime.utcnow()
+    for message in messages:
+        message.delivered_at = now
+    return [m.text for m in messages]

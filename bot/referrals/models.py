@@ -1,0 +1,107 @@
+"""Cases for helpline staff: callback referrals made with consent, and live conversations
+waiting for (or with) a worker. One table, so one queue, one claim and one audit trail.
+
+Only what a callback needs is kept (STYLE, seeds on consent): a name to use (optional),
+the phone number, whether it is safe to call and to leave a message, a good time, the
+area and a short summary. A live case keeps no personal details at all, only the
+conversation it points to. `request_key` makes creation idempotent: the same user
+message retried never makes a second case.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import relationship
+
+from bot.db import Base
+
+KIND_CALLBACK = "callback"
+KIND_LIVE = "live"
+KINDS = (KIND_CALLBACK, KIND_LIVE)
+
+# new: nobody has it yet; claimed: a worker has it (live: talking with the person);
+# called_back: the worker called (callbacks only); closed: done; cancelled: the person withdrew.
+STATUSES = ("new", "claimed", "called_back", "closed", "cancelled")
+OPEN_STATUSES = ("new", "claimed", "called_back")
+
+
+class Case(Base):
+    __tablename__ = "helpline_case"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(12), nullable=False, unique=True)
+    kind = Column(String(10), nullable=False)
+    status = Column(String(12), nullable=False, default="new")
+    # The conversation: Rasa's sender id and the channel it came in on.
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(40), nullable=False, default="")
+    request_key = Column(String(300), unique=True)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    updated_at = Column(DateTime, nullable=False, default=datetime.utcnow, onupdate=datetime.utcnow)
+    # Consent (callbacks): which wording the person agreed to, and when.
+    consent_version = Column(String(20))
+    consent_at = Column(DateTime)
+    # What a callback needs, and nothing more.
+    name = Column(Text)
+    phone = Column(String(20))  # E.164
+    safe_to_call = Column(Boolean)
+    safe_to_leave_message = Column(Boolean)
+    best_time = Column(Text)
+    area = Column(Text)
+    summary = Column(Text)
+    # Anonymous facts for the statistics page: the topic asked about and who was asking.
+    topic = Column(String(60))
+    audience = Column(String(20))
+    council_code = Column(String(10))
+    # Work on the case.
+    claimed_by_id = Column(Integer, ForeignKey("staff_user.id", ondelete="SET NULL"))
+    claimed_at = Column(DateTime)
+    closed_at = Column(DateTime)
+    outcome = Column(Text)
+    notes = relationship("CaseNote", back_populates="case", cascade="all, delete-orphan", order_by="CaseNote.id")
+    claimed_by = relationship("StaffUser")
+
+    __table_args__ = (Index("ix_case_status_created", "status", "created_at"),)
+
+
+class CaseNote(Base):
+    """A worker's private note on a case."""
+
+    __tablename__ = "case_note"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("helpline_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    staff_user_id = Column(Integer, ForeignKey("staff_user.id", ondelete="SET NULL"))
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    text = Column(Text, nullable=False)
+    case = relationship("Case", back_populates="notes")
+    author = relationship("StaffUser")
+
+
+class OutboxMessage(Base):
+    """A worker's reply waiting for a channel that cannot push (the web chat polls for it)."""
+
+    __tablename__ = "outbox_message"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    delivered_at = Column(DateTime)
+
+
+class UsageCount(Base):
+    """Anonymous counts kept when old conversations are purged, for the statistics page.
+
+    One row per week, council, topic and audience: no sender, no text.
+    """
+
+    __tablename__ = "usage_count"
+    id = Column(Integer, primary_key=True)
+    week = Column(String(10), nullable=False)  # ISO date of the Monday
+    council_code = Column(String(10), nullable=False, default="")
+    topic = Column(String(60), nullable=False, default="")
+    audience = Column(String(20), nullable=False, default="")
+    conversations = Column(Integer, nullable=False, default=0)
+    questions = Column(Integer, nullable=False, default=0)
+    referrals = Column(Integer, nullable=False, default=0)
+
+    __table_args__ = (Index("ux_usage_count_key", "week", "council_code", "topic", "audience", unique=True),)
