@@ -247,3 +247,28 @@ def usage(*, tracker_engine: Engine, session: Session) -> list[UsageRow]:
         (UsageRow(*key, *values) for key, values in totals.items()),
         key=lambda r: (r.week, r.council_code, r.topic, r.audience),
     )
+
+
+def process_erasures(*, tracker_engine: Engine, session: Session, settle_seconds: float = 5, now: datetime | None = None) -> int:
+    """Carry out erasure requests at least `settle_seconds` old (Rasa has saved by then).
+
+    Cases are erased again too, in case one was made after the request. Returns how many done.
+    """
+    from bot.referrals.cases import erase_person
+    from bot.referrals.models import ErasureRequest
+
+    now = now or datetime.utcnow()
+    pending = list(
+        session.execute(
+            select(ErasureRequest).where(
+                ErasureRequest.done_at.is_(None), ErasureRequest.requested_at <= now - timedelta(seconds=settle_seconds)
+            )
+        ).scalars()
+    )
+    for request in pending:
+        erase(request.sender_id, engine=tracker_engine)
+        erase_person(request.sender_id, session=session)
+        request.done_at = now
+        request.sender_id = "erased"  # keep only that a request was carried out, and when
+    session.flush()
+    return len(pending)

@@ -20,6 +20,7 @@ from bot.referrals.models import (
     STATUSES,
     Case,
     CaseNote,
+    ErasureRequest,
     OutboxMessage,
 )
 
@@ -159,6 +160,14 @@ def erase_person(sender_id: str, *, session: Session) -> int:
         session.execute(delete(Case).where(Case.id.in_(ids)))
     session.execute(delete(OutboxMessage).where(OutboxMessage.sender_id == sender_id))
     return len(ids)
+
+
+def request_erasure(sender_id: str, *, session: Session) -> ErasureRequest:
+    """Erase the person's cases now and ask for their conversation to be erased shortly."""
+    erase_person(sender_id, session=session)
+    request = ErasureRequest(sender_id=sender_id)
+    session.add(request)
+    return request
 
 
 # --- staff actions -----------------------------------------------------------------------

@@ -88,6 +88,21 @@ class OutboxMessage(Base):
     delivered_at = Column(DateTime)
 
 
+class ErasureRequest(Base):
+    """Someone asked for their conversation to be deleted.
+
+    Rasa saves a conversation after our action runs, so the tracker store cannot be
+    erased from inside the action: the request is kept here and carried out moments
+    later by `bot data purge` / the console's scheduled job (bot.conversations).
+    """
+
+    __tablename__ = "erasure_request"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    requested_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    done_at = Column(DateTime)
+
+
 class UsageCount(Base):
     """Anonymous counts kept when old conversations are purged, for the statistics page.
 

@@ -16,6 +16,16 @@ depends_on = None
 
 def upgrade() -> None:
     
+    op.create_table('erasure_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sender_id', sa.String(length=255), nullable=False),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('erasure_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_erasure_request_sender_id'), ['sender_id'], unique=False)
+
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sender_id', sa.String(length=255), nullable=False),
@@ -135,6 +145,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('erasure_request')
     
     with op.batch_alter_table('case_note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_note_case_id'))
