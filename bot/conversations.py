@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -53,8 +53,13 @@ class Line:
 
 
 def create_table(engine: Engine) -> None:
-    """Create the events table as Rasa would (for tests and for a console started before Rasa)."""
+    """Create the events table as Rasa would (for tests; Rasa creates its own in use)."""
     _metadata.create_all(engine)
+
+
+def has_conversations(engine: Engine) -> bool:
+    """Whether Rasa has created its events table yet (it does on first start)."""
+    return inspect(engine).has_table("events")
 
 
 def _at(timestamp: float | None) -> datetime:

@@ -25,6 +25,13 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.close()
+            # pysqlite starts transactions late and on its own, which breaks SAVEPOINTs
+            # (a released savepoint would commit): let SQLAlchemy emit BEGIN itself.
+            connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:  # pragma: no cover - exercised by every SQLite test
+            connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)

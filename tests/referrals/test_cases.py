@@ -1,0 +1,201 @@
+"""Cases against real SQLite and PostgreSQL: idempotent creation, the queue, staff changes,
+cancelling, erasure and retention."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.console.models import StaffUser
+from bot.referrals import cases
+from bot.referrals.models import Case, CaseNote, ErasureRequest, OutboxMessage, UsageCount
+
+
+def request(sender="sender-1", key="sender-1:m1", **changes) -> cases.CallbackRequest:
+    fields = dict(
+        sender_id=sender, channel="webchat", request_key=key, consent_version="v1", consent_at=datetime.utcnow(),
+        phone="+447700900123", safe_to_call=True, safe_to_leave_message=False, name="Jo", best_time="evening",
+        area="Stockton-on-Tees", council_code="STT", summary="Visits: help with the cost", topic="ask_visit_costs",
+        audience="family",
+    )
+    fields.update(changes)
+    return cases.CallbackRequest(**fields)
+
+
+def staff(session, username="worker") -> int:
+    user = StaffUser(username=username, display_name=username.title(), password_hash="x", role="worker")
+    session.add(user)
+    session.flush()
+    return user.id
+
+
+def count(session, model=Case) -> int:
+    return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_a_callback_is_stored_with_a_readable_reference(session_for):
+    with session_for() as s, s.begin():
+        case, created = cases.create_callback(request(), session=s)
+    assert created
+    assert case.reference.startswith("FC-") and len(case.reference) == 9
+    assert not set(case.reference[3:]) & set("01ILOS5")
+    with session_for() as s:
+        stored = s.execute(select(Case)).scalar_one()
+        assert (stored.kind, stored.status, stored.phone, stored.consent_version) == ("callback", "new", "+447700900123", "v1")
+
+
+def test_the_same_request_twice_makes_one_case(session_for):
+    with session_for() as s, s.begin():
+        first, _ = cases.create_callback(request(), session=s)
+    with session_for() as s, s.begin():
+        again, created = cases.create_callback(request(phone="+447700900999"), session=s)
+    assert not created and again.reference == first.reference
+    with session_for() as s, s.begin():
+        cases.create_callback(request(key="sender-1:m2"), session=s)
+    with session_for() as s:
+        assert count(s) == 2
+
+
+def test_concurrent_retries_make_one_case(session_for):
+    """Two deliveries of the same message at once (as Twilio retries can arrive)."""
+    barrier = threading.Barrier(4)
+    made = []
+
+    def deliver():
+        barrier.wait()
+        for _ in range(5):
+            try:
+                with session_for() as s, s.begin():
+                    made.append(cases.create_callback(request(), session=s)[1])
+                return
+            except Exception as exc:  # SQLite: "database is locked" under contention; retried as a channel would
+                if "locked" not in str(exc):
+                    raise
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with session_for() as s:
+        assert count(s) == 1
+    assert made.count(True) == 1
+
+
+def test_a_failed_transaction_leaves_nothing(session_for):
+    with pytest.raises(RuntimeError):
+        with session_for() as s, s.begin():
+            cases.create_callback(request(), session=s)
+            raise RuntimeError("the reply could not be sent")
+    with session_for() as s:
+        assert count(s) == 0
+
+
+def test_live_case_is_opened_once_while_waiting(session_for):
+    with session_for() as s, s.begin():
+        first, created = cases.open_live(sender_id="chat-1", channel="webchat", request_key="chat-1:a", session=s)
+        second, created_again = cases.open_live(sender_id="chat-1", channel="webchat", request_key="chat-1:b", session=s)
+    assert created and not created_again and first.id == second.id
+    assert first.phone is None and first.name is None
+
+
+def test_staff_work_a_case_through_to_closed(session_for):
+    with session_for() as s, s.begin():
+        worker = staff(s)
+        other = staff(s, "other")
+        case, _ = cases.create_callback(request(), session=s)
+    with session_for() as s, s.begin():
+        cases.claim(case.id, worker, session=s)
+        with pytest.raises(cases.CaseError, match="already claimed"):
+            cases.claim(case.id, other, session=s)
+        cases.add_note(case.id, worker, "  left a voicemail  ", session=s)
+        with pytest.raises(cases.CaseError, match="empty"):
+            cases.add_note(case.id, worker, "   ", session=s)
+        cases.mark_called_back(case.id, worker, "talked through visits", session=s)
+        cases.close(case.id, worker, session=s)
+        with pytest.raises(cases.CaseError, match="already closed"):
+            cases.close(case.id, worker, session=s)
+    with session_for() as s:
+        stored = s.get(Case, case.id)
+        assert (stored.status, stored.claimed_by_id, stored.outcome) == ("closed", worker, "talked through visits")
+        assert [n.text for n in stored.notes] == ["left a voicemail"]
+        assert stored.closed_at is not None
+
+
+def test_queue_filters(session_for):
+    with session_for() as s, s.begin():
+        worker = staff(s)
+        a, _ = cases.create_callback(request(sender="a", key="a:1"), session=s)
+        b, _ = cases.create_callback(request(sender="b", key="b:1"), session=s)
+        live, _ = cases.open_live(sender_id="c", channel="webchat", request_key="c:1", session=s)
+        cases.claim(b.id, worker, session=s)
+        done, _ = cases.create_callback(request(sender="d", key="d:1"), session=s)
+        cases.close(done.id, worker, session=s)
+    with session_for() as s:
+        refs = lambda found: [c.reference for c in found]  # noqa: E731
+        assert refs(cases.queue(session=s)) == [a.reference, b.reference, live.reference]
+        assert refs(cases.queue(session=s, kind="live")) == [live.reference]
+        assert refs(cases.queue(session=s, mine=worker)) == [b.reference]
+        assert refs(cases.queue(session=s, unassigned=True)) == [a.reference, live.reference]
+        assert refs(cases.queue(session=s, status="closed")) == [done.reference]
+        assert cases.counts_by_status(session=s) == {"new": 2, "claimed": 1, "called_back": 0, "closed": 1, "cancelled": 0}
+        with pytest.raises(cases.CaseError, match="Unknown status"):
+            cases.queue(session=s, status="lost")
+
+
+def test_cancelling_a_callback_forgets_the_details(session_for):
+    with session_for() as s, s.begin():
+        case, _ = cases.create_callback(request(), session=s)
+    with session_for() as s, s.begin():
+        assert cases.cancel_callbacks("sender-1", session=s) == [case.reference]
+        assert cases.cancel_callbacks("sender-1", session=s) == []
+    with session_for() as s:
+        stored = s.get(Case, case.id)
+        assert stored.status == "cancelled"
+        assert (stored.phone, stored.name, stored.summary, stored.area) == (None, None, None, None)
+
+
+def test_erasure_deletes_cases_notes_and_queued_messages_but_keeps_anonymous_counts(session_for):
+    with session_for() as s, s.begin():
+        worker = staff(s)
+        case, _ = cases.create_callback(request(), session=s)
+        cases.add_note(case.id, worker, "note", session=s)
+        cases.queue_outbox("sender-1", "hello", session=s)
+        cases.create_callback(request(sender="someone-else", key="x:1"), session=s)
+    with session_for() as s, s.begin():
+        cases.request_erasure("sender-1", session=s)
+    with session_for() as s:
+        assert [c.sender_id for c in s.execute(select(Case)).scalars()] == ["someone-else"]
+        assert count(s, CaseNote) == 0 and count(s, OutboxMessage) == 0
+        assert s.execute(select(ErasureRequest.sender_id)).scalar_one() == "sender-1"
+        kept = s.execute(select(UsageCount)).scalar_one()
+        assert (kept.council_code, kept.topic, kept.referrals) == ("STT", "ask_visit_costs", 1)
+
+
+def test_closed_cases_are_purged_after_the_retention_period(session_for):
+    with session_for() as s, s.begin():
+        worker = staff(s)
+        old, _ = cases.create_callback(request(sender="old", key="old:1"), session=s)
+        recent, _ = cases.create_callback(request(sender="new", key="new:1"), session=s)
+        still_open, _ = cases.create_callback(request(sender="open", key="open:1"), session=s)
+        cases.close(old.id, worker, session=s)
+        cases.close(recent.id, worker, session=s)
+        s.get(Case, old.id).closed_at = datetime.utcnow() - timedelta(days=91)
+    with session_for() as s, s.begin():
+        assert cases.purge_closed(90, session=s) == 1
+    with session_for() as s:
+        assert sorted(c.sender_id for c in s.execute(select(Case)).scalars()) == ["new", "open"]
+        assert s.execute(select(func.sum(UsageCount.referrals))).scalar_one() == 1
+
+
+def test_outbox_messages_are_delivered_once_in_order(session_for):
+    with session_for() as s, s.begin():
+        cases.queue_outbox("chat-1", "first", session=s)
+        cases.queue_outbox("chat-1", "second", session=s)
+        cases.queue_outbox("chat-2", "not yours", session=s)
+    with session_for() as s, s.begin():
+        assert cases.take_outbox("chat-1", session=s) == ["first", "second"]
+    with session_for() as s, s.begin():
+        assert cases.take_outbox("chat-1", session=s) == []
