@@ -61,8 +61,19 @@ validate: $(BIN)/.installed ## Check domain, NLU data, stories and rules for mis
 run: $(MODEL) ## Set up and run the assistant: actions :5055, Rasa :5005, web chat :8080
 	$(BIN)/python -m bot.run
 
+# The staff console is tested in a real headless browser: Debian's chromium (no browser download).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests"
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	  || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+
+.PHONY: chromium
+chromium: $(CHROMIUM) ## Install Debian's chromium (browser tests of the staff console)
+
 .PHONY: test
-test: validate $(MODEL) ## Everything CI runs
+test: validate $(MODEL) $(CHROMIUM) ## Everything CI runs
 	$(BIN)/pytest -m "not e2e"
 	$(MAKE) --no-print-directory test-stories test-nlu test-e2e
 

@@ -65,6 +65,9 @@ class Servers:
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path | None = None
     database_url: str | None = None  # default: DATABASE_URL, else SQLite in var/
+    # Rasa's tracker store, as `endpoints` configures it (the console reads transcripts from it).
+    tracker_store_url: str | None = None  # default: TRACKER_STORE_URL, else SQLite in var/
+    console_port: int | None = None  # the staff console too, when set
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list = field(default_factory=list)
@@ -72,6 +75,10 @@ class Servers:
     @property
     def rasa_url(self) -> str:
         return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://localhost:{self.console_port}"
 
     @property
     def actions_url(self) -> str:
@@ -96,8 +103,13 @@ class Servers:
         from bot import db
         from bot.directory.seed import load_seed
 
-        url = self.database_url or Settings.from_env().database_url
+        settings = Settings.from_env()
+        url = self.database_url or settings.database_url
         self.env.setdefault("DATABASE_URL", url)
+        self.env.setdefault("TRACKER_STORE_URL", self.tracker_store_url or settings.tracker_store_url)
+        self.env.setdefault("RASA_URL", self.rasa_url)
+        if self.auth_token:
+            self.env.setdefault("RASA_AUTH_TOKEN", self.auth_token)
         db.upgrade(url)
         with db.session_factory(url)() as session, session.begin():
             counts = load_seed(session)
@@ -122,8 +134,15 @@ class Servers:
         if self.auth_token:
             rasa_args += ["--auth-token", self.auth_token]
         rasa = self._spawn("rasa", rasa_args)
+        console = None
+        if self.console_port:
+            console = self._spawn(
+                "console", [str(BIN / "python"), "-m", "bot.console", "--port", str(self.console_port)]
+            )
         try:
             wait_for(f"{self.actions_url}/health", timeout, actions)
+            if console is not None:
+                wait_for(f"{self.console_url}/login", timeout, console)
             wait_for(f"{self.rasa_url}/status" + (f"?token={self.auth_token}" if self.auth_token else ""), timeout, rasa)
         except Exception:
             self.stop()
@@ -149,10 +168,10 @@ class Servers:
             log.close()
         self._logs.clear()
 
-    def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
-        """Send one message over the REST channel and return the bot's replies."""
+    def say(self, sender: str, message: str, timeout: float = 30, channel: str = "rest") -> list[dict]:
+        """Send one message over the REST (or web chat) channel and return the bot's replies."""
         request = urllib.request.Request(
-            f"{self.rasa_url}/webhooks/rest/webhook",
+            f"{self.rasa_url}/webhooks/{channel}/webhook",
             data=json.dumps({"sender": sender, "message": message}).encode(),
             headers={"Content-Type": "application/json"},
         )
