@@ -6,14 +6,20 @@
     bot directory export [FILE]            export every service as Open Referral UK JSON
     bot directory verify SERVICE_ID --by NAME   record that staff checked an entry today
     bot directory search --area PLACE [--need NEED] [--audience WHO] [--page N]
+    bot staff add-user USERNAME [--role worker|admin] [--name "Display Name"] [--password-stdin]
+    bot staff list                         staff accounts (no passwords)
+    bot staff deactivate USERNAME          stop an account logging in (ends its sessions)
+    bot staff set-password USERNAME [--password-stdin]
 """
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
 from bot import db
+from bot.console import auth
 from bot.directory import areas, oruk, records, search, seed
 from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
 from bot.settings import Settings
@@ -46,12 +52,27 @@ def main(argv: list[str] | None = None) -> int:
     find.add_argument("--audience", choices=sorted(AUDIENCE_ELIGIBILITY))
     find.add_argument("--page", type=int, default=1)
 
+    staff = sub.add_parser("staff", help="staff console accounts").add_subparsers(dest="action", required=True)
+    add = staff.add_parser("add-user", help="make an account (asks for the password twice)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=("worker", "admin"), default="worker")
+    add.add_argument("--name", default="", help="the name shown to colleagues and in live chats")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    staff.add_parser("list", help="list accounts")
+    off = staff.add_parser("deactivate", help="stop an account logging in")
+    off.add_argument("username")
+    pw = staff.add_parser("set-password", help="set a new password (ends the account's sessions)")
+    pw.add_argument("username")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+
     args = parser.parse_args(argv)
     url = args.database_url or Settings.from_env().database_url
     db.upgrade(url)  # every command works on an up-to-date schema
     if args.area == "db":
         print("database schema is up to date")
         return 0
+    if args.area == "staff":
+        return _staff(args, url)
 
     try:
         with _session(url) as session, session.begin():
@@ -79,6 +100,40 @@ def main(argv: list[str] | None = None) -> int:
                 for found in page.results:
                     print(f"  [{areas.SCOPE_NAMES[found.scope]}] {found.name} ({found.organization}) {found.phone or found.url or found.email or ''} as of {found.as_of}")
     except (records.RecordError, oruk.ImportFailed, areas.UnknownArea, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password from stdin's first line, or typed twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise auth.AccountError("The two passwords were not the same.")
+    return first
+
+
+def _staff(args: argparse.Namespace, url: str) -> int:
+    try:
+        if args.action in ("add-user", "set-password"):
+            password = _new_password(args.password_stdin)
+        with _session(url) as session, session.begin():
+            if args.action == "add-user":
+                user = auth.add_user(args.username, password, role=args.role, display_name=args.name, session=session)
+                print(f"added {user.role} {user.username} ({user.display_name})")
+            elif args.action == "list":
+                for user in auth.list_users(session=session):
+                    state = "active" if user.active else "deactivated"
+                    print(f"{user.username}\t{user.role}\t{state}\t{user.display_name}")
+            elif args.action == "deactivate":
+                user = auth.deactivate(args.username, session=session)
+                print(f"{user.username} can no longer log in")
+            elif args.action == "set-password":
+                user = auth.set_password(args.username, password, session=session)
+                print(f"new password set for {user.username}; their sessions have ended")
+    except auth.AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
