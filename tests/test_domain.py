@@ -35,6 +35,13 @@ ACTION_VALUES = {
     "service_freshness": "details from May 2011, may have changed",
     "service_scope": "national",
     "need_name": "someone to talk to and support groups",
+    # the referral form and its replies (actions/referral.py, bot/referrals/form.py)
+    "retention_days": "365",
+    "referral_summary": "x" * 160,  # form.SUMMARY_SHOWN_LIMIT
+    "referral_details": "x" * 200,  # form.DETAILS_LIMIT
+    "reference": "FC-XXXXXX",
+    "phone_display": "07700 900123",
+    "best_time_words": "at the time you gave (" + "x" * 60 + ")",  # form.MAX_TIME
 }
 # Responses that state no facts: greetings, questions back, acknowledgements.
 NO_FACTS = {
