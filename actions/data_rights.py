@@ -1,0 +1,34 @@
+""""Delete my details": erase the person's cases now and their conversation moments later. Thin glue over bot.referrals."""
+from __future__ import annotations
+
+import logging
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import AllSlotsReset, EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import db
+from bot.referrals import cases
+
+logger = logging.getLogger(__name__)
+
+
+class ActionDeleteMyData(Action):
+    """After they confirmed: delete their cases, queue the conversation's erasure, forget every slot."""
+
+    def name(self) -> Text:
+        return "action_delete_my_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            with db.session_factory()() as session, session.begin():
+                cases.request_erasure(tracker.sender_id, session=session)
+        except SQLAlchemyError as error:
+            logger.warning("could not record an erasure request: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_delete_my_data_failed")
+            return []
+        dispatcher.utter_message(response="utter_delete_my_data_done")
+        return [AllSlotsReset()]

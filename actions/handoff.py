@@ -1,0 +1,70 @@
+"""Offering a person, and live handoff to a helpline worker. Thin glue over bot.handoff and bot.referrals."""
+from __future__ import annotations
+
+import logging
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.referral import council_code, latest_message_id, user_intents
+from bot import db
+from bot.handoff import staff_on_shift
+from bot.referrals import cases, form
+
+logger = logging.getLogger(__name__)
+
+
+def _on_shift() -> bool:
+    """Whether a worker could join now; if the database can't say, nobody can."""
+    try:
+        with db.session_factory()() as session:
+            return staff_on_shift(session=session)
+    except SQLAlchemyError as error:
+        logger.warning("could not check who is on shift: %s", type(error).__name__)
+        return False
+
+
+class ActionOfferHelpFromPerson(Action):
+    """A person now (when someone is on shift), a call back, or the helpline's number."""
+
+    def name(self) -> Text:
+        return "action_offer_help_from_person"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_offer_person_on_shift" if _on_shift() else "utter_offer_person_off_shift")
+        return []
+
+
+class ActionHandoff(Action):
+    """Queue the conversation for a worker and go quiet; if nobody is on, offer a call back."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            with db.session_factory()() as session, session.begin():
+                if not staff_on_shift(session=session):
+                    dispatcher.utter_message(response="utter_handoff_nobody")
+                    return []
+                cases.open_live(
+                    sender_id=tracker.sender_id,
+                    channel=tracker.get_latest_input_channel() or "",
+                    request_key=f"{tracker.sender_id}:{latest_message_id(tracker)}",
+                    topic=form.main_topic(user_intents(tracker)),
+                    audience=tracker.get_slot("audience"),
+                    council_code=council_code(tracker.get_slot("area")),
+                    session=session,
+                )
+        except SQLAlchemyError as error:
+            logger.warning("could not queue a live chat: %s", type(error).__name__)
+            dispatcher.messages.clear()
+            dispatcher.utter_message(response="utter_handoff_nobody")
+            return []
+        # Committed: the worker's queue has it. Rasa now only records what the person writes.
+        dispatcher.utter_message(response="utter_handoff_waiting")
+        return [ConversationPaused()]

@@ -1,0 +1,305 @@
+"""The call-back request: referral_form's validation, its questions, sending it, stopping it,
+and cancelling a call back. Thin glue over bot.referrals."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import db
+from bot.directory import search
+from bot.referrals import cases, form
+from bot.referrals.consent import CONSENT_VERSION, consent_time, parse_consent_time
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FORM = "referral_form"
+# Answers allowed per question before the form stops and gives the helpline number.
+MAX_TRIES = 3
+# Every slot the form fills for itself; cleared as soon as the form ends, however it ends.
+REFERRAL_SLOTS = (
+    "referral_consent", "referral_consent_at", "referral_consent_version", "referral_name", "referral_phone",
+    "referral_safe_to_call", "referral_leave_message", "referral_best_time", "referral_note",
+    "referral_confirmed", "referral_outcome",
+)
+SAFETY_INTENTS = ("risk_self", "risk_child", "risk_domestic_abuse", "risk_prisoner", "express_distress")
+SMS_CHANNEL = "twilio"
+PHONE_ERRORS = {
+    form.NOT_A_NUMBER: "utter_referral_phone_missing",
+    form.NOT_UK: "utter_referral_phone_not_uk",
+    form.INVALID: "utter_referral_phone_invalid",
+    form.NOT_PERSONAL: "utter_referral_phone_not_personal",
+}
+
+
+def reset_referral() -> List[EventType]:
+    """Forget everything the form collected (the area is kept: the conversation knew it already)."""
+    return [SlotSet(slot, None) for slot in REFERRAL_SLOTS]
+
+
+def latest_message_id(tracker: Tracker) -> str:
+    """The id of the person's latest message: a retried message has the same one."""
+    message_id = tracker.latest_message.get("message_id")
+    if not message_id:
+        users = [e for e in tracker.events if e.get("event") == "user"]
+        message_id = users[-1].get("message_id") if users else None
+    return str(message_id or "")
+
+
+def user_intents(tracker: Tracker) -> List[Optional[str]]:
+    """The intent of every message in the conversation, oldest first."""
+    return [((e.get("parse_data") or {}).get("intent") or {}).get("name") for e in tracker.events if e.get("event") == "user"]
+
+
+def council_code(area: Optional[str]) -> Optional[str]:
+    council = search.council_for(area) if area else None
+    return council.code if council else None
+
+
+def summary_for(tracker: Tracker, note: Optional[str] = None, limit: int = 200) -> str:
+    return form.build_summary(
+        form.topics_asked(user_intents(tracker)), stage=tracker.get_slot("stage"),
+        relationship=tracker.get_slot("relationship"), audience=tracker.get_slot("audience"), note=note, limit=limit,
+    )
+
+
+class ValidateReferralForm(FormValidationAction):
+    """Checks each answer; after MAX_TRIES unusable answers to one question, stops kindly."""
+
+    def name(self) -> Text:
+        return "validate_referral_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        # Declined, gave up or stopped at the check: nothing more to ask, the form ends.
+        return [] if tracker.get_slot("referral_outcome") else domain_slots
+
+    def _retry(self, slot: str, response: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """An answer we can't use: say why and ask again, or stop after MAX_TRIES."""
+        if form.attempts_at(tracker.events, slot) >= MAX_TRIES:
+            return {slot: None, "referral_outcome": "gave_up"}
+        dispatcher.utter_message(response=response)
+        return {slot: None}
+
+    def validate_referral_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = form.parse_yes_no(str(value))
+        if answer is True:
+            return {"referral_consent": "yes", "referral_consent_at": consent_time(), "referral_consent_version": CONSENT_VERSION}
+        if answer is False:
+            return {"referral_consent": "no", "referral_outcome": "declined"}
+        return self._retry("referral_consent", "utter_referral_yes_no_invalid", dispatcher, tracker)
+
+    def validate_referral_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        name = form.parse_name(str(value))
+        if name is None:
+            return self._retry("referral_name", "utter_referral_name_invalid", dispatcher, tracker)
+        return {"referral_name": name}
+
+    def validate_referral_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value)
+        answer = form.parse_yes_no(text) if not any(c.isdigit() for c in text) else None
+        if answer is True and tracker.get_latest_input_channel() == SMS_CHANNEL:
+            text = tracker.sender_id  # on SMS the conversation is the number they're texting from
+        elif answer is False:
+            return {"referral_phone": "no", "referral_outcome": "declined"}  # they'd rather not give one
+        try:
+            phone = form.parse_uk_phone(text)
+        except form.PhoneError as error:
+            return self._retry("referral_phone", PHONE_ERRORS[error.reason], dispatcher, tracker)
+        return {"referral_phone": phone.e164}
+
+    def _yes_no(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        answer = form.parse_yes_no(str(value))
+        if answer is None:
+            return self._retry(slot, "utter_referral_yes_no_invalid", dispatcher, tracker)
+        return {slot: "yes" if answer else "no"}
+
+    def validate_referral_safe_to_call(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._yes_no("referral_safe_to_call", value, dispatcher, tracker)
+
+    def validate_referral_leave_message(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._yes_no("referral_leave_message", value, dispatcher, tracker)
+
+    def validate_referral_best_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        best = form.parse_best_time(str(value))
+        if best is None:
+            return self._retry("referral_best_time", "utter_referral_best_time_invalid", dispatcher, tracker)
+        return {"referral_best_time": best}
+
+    def validate_area(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "")
+        council = search.council_for(text)
+        if council is not None:
+            return {"area": council.name}
+        if form.is_skip(text):
+            return {"area": ""}  # answered: they'd rather not say
+        cleaned = " ".join(text.split())
+        if tracker.get_slot("requested_slot") == "area" and 0 < len(cleaned) <= form.MAX_TIME and not cleaned.startswith("/"):
+            return {"area": cleaned}  # a place we don't know by name: the worker can read it
+        if tracker.get_slot("requested_slot") != "area":
+            return {"area": value}  # found in passing by the place finder: keep as it is
+        return self._retry("area", "utter_ask_referral_form_area", dispatcher, tracker)
+
+    def validate_referral_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        note = form.parse_note(str(value))
+        if note is None:
+            return self._retry("referral_note", "utter_referral_note_too_long", dispatcher, tracker)
+        return {"referral_note": note}
+
+    def validate_referral_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = form.parse_yes_no(str(value))
+        if answer is None:
+            return self._retry("referral_confirmed", "utter_referral_yes_no_invalid", dispatcher, tracker)
+        if answer is False:
+            return {"referral_confirmed": "no", "referral_outcome": "stopped"}
+        return {"referral_confirmed": "yes"}
+
+
+# --- questions that need more than the slots --------------------------------------------------
+
+class ActionAskReferralConsent(Action):
+    """The consent question, with the retention period the deployment actually uses."""
+
+    def name(self) -> Text:
+        return "action_ask_referral_form_referral_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(
+            response="utter_ask_referral_form_referral_consent", retention_days=str(Settings.from_env().case_retention_days)
+        )
+        return []
+
+
+class ActionAskReferralPhone(Action):
+    """By text message, offer the number they're texting from."""
+
+    def name(self) -> Text:
+        return "action_ask_referral_form_referral_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        sms = tracker.get_latest_input_channel() == SMS_CHANNEL
+        dispatcher.utter_message(response="utter_ask_referral_form_referral_phone_sms" if sms else "utter_ask_referral_form_referral_phone")
+        return []
+
+
+class ActionAskReferralNote(Action):
+    """What the call is about, from the conversation, and the chance to add a few words."""
+
+    def name(self) -> Text:
+        return "action_ask_referral_form_referral_note"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        summary = summary_for(tracker, limit=form.SUMMARY_SHOWN_LIMIT)
+        if summary:
+            dispatcher.utter_message(response="utter_ask_referral_form_referral_note", referral_summary=summary)
+        else:
+            dispatcher.utter_message(response="utter_ask_referral_form_referral_note_empty")
+        return []
+
+
+class ActionAskReferralConfirmed(Action):
+    """Everything that will be sent, to check before sending."""
+
+    def name(self) -> Text:
+        return "action_ask_referral_form_referral_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slot = tracker.get_slot
+        listed = form.details(
+            name=slot("referral_name"), phone=slot("referral_phone"), safe_to_call=slot("referral_safe_to_call") == "yes",
+            leave_message=slot("referral_leave_message") == "yes", best_time=slot("referral_best_time"),
+            area=slot("area"), summary=summary_for(tracker, note=slot("referral_note") or None),
+        )
+        dispatcher.utter_message(response="utter_ask_referral_form_referral_confirmed", referral_details=listed)
+        return []
+
+
+# --- after the form -------------------------------------------------------------------------
+
+class ActionSubmitReferral(Action):
+    """Store the call back (committed before replying), or say why nothing was stored."""
+
+    def name(self) -> Text:
+        return "action_submit_referral"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slot = tracker.get_slot
+        outcome = slot("referral_outcome")
+        if outcome in ("declined", "gave_up", "stopped"):
+            dispatcher.utter_message(response=f"utter_referral_{outcome}")
+            return reset_referral()
+        if not (slot("referral_consent") == "yes" and slot("referral_confirmed") == "yes" and slot("referral_phone")):
+            dispatcher.utter_message(response="utter_referral_stopped")  # never store without consent and a check
+            return reset_referral()
+
+        intents = user_intents(tracker)
+        request = cases.CallbackRequest(
+            sender_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "",
+            request_key=f"{tracker.sender_id}:{latest_message_id(tracker)}",
+            consent_version=slot("referral_consent_version") or CONSENT_VERSION,
+            consent_at=parse_consent_time(slot("referral_consent_at")),
+            phone=slot("referral_phone"),
+            safe_to_call=slot("referral_safe_to_call") == "yes",
+            safe_to_leave_message=slot("referral_leave_message") == "yes",
+            name=slot("referral_name") or None,
+            best_time=slot("referral_best_time") or None,
+            area=slot("area") or None,
+            council_code=council_code(slot("area")),
+            summary=summary_for(tracker, note=slot("referral_note") or None) or None,
+            topic=form.main_topic(intents),
+            audience=slot("audience"),
+        )
+        try:
+            with db.session_factory()() as session, session.begin():
+                case, _created = cases.create_callback(request, session=session)
+                reference = case.reference
+        except SQLAlchemyError as error:
+            logger.warning("could not store a call-back request: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_referral_not_saved")
+            return reset_referral()
+        dispatcher.utter_message(
+            response="utter_referral_sent", reference=reference, phone_display=form.national_format(request.phone),
+            best_time_words=form.best_time_words(request.best_time),
+        )
+        return reset_referral()
+
+
+class ActionStopReferral(Action):
+    """They changed their mind, or a safety message came first: the form has stopped, nothing is kept."""
+
+    def name(self) -> Text:
+        return "action_stop_referral"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response="utter_referral_paused_for_safety" if intent in SAFETY_INTENTS else "utter_referral_stopped")
+        return reset_referral() + [SlotSet("requested_slot", None)]
+
+
+class ActionCancelCallback(Action):
+    """Cancel this conversation's open call backs (their details are removed from the cases)."""
+
+    def name(self) -> Text:
+        return "action_cancel_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            with db.session_factory()() as session, session.begin():
+                cancelled = cases.cancel_callbacks(tracker.sender_id, session=session)
+        except SQLAlchemyError as error:
+            logger.warning("could not cancel call backs: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_callback_cancel_failed")
+            return []
+        if cancelled:
+            dispatcher.utter_message(response="utter_callback_cancelled", reference=", ".join(cancelled))
+        else:
+            dispatcher.utter_message(response="utter_callback_none")
+        return []

@@ -1,0 +1,98 @@
+"""Offering a person and live handoff, against a real database (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from rasa_sdk import Tracker
+from sqlalchemy import func, select
+
+from actions.handoff import ActionHandoff, ActionOfferHelpFromPerson
+from bot.console.models import StaffUser
+from bot.referrals.models import Case
+
+DB_DOWN = "postgresql://postgres@127.0.0.1:1/x"
+
+
+def run(action, tracker, dispatcher):
+    return asyncio.run(action.run(dispatcher, tracker, {}))
+
+
+def responses(dispatcher):
+    return [m["response"] for m in dispatcher.messages]
+
+
+def tracker(message_id="live-1", channel="webchat", slots=None):
+    def user(text, intent, mid):
+        return {"event": "user", "text": text, "message_id": mid, "input_channel": channel,
+                "parse_data": {"intent": {"name": intent}, "entities": [], "text": text, "message_id": mid}}
+
+    events = [user("how do i book a visit", "ask_visit_booking", "a"), {"event": "action", "name": "utter_visit_booking"},
+              user("Chat with a person now", "ask_live_chat", message_id)]
+    return Tracker("sender-live", slots or {"audience": "family", "area": "Stockton-on-Tees"}, events[-1]["parse_data"],
+                   events, False, None, {}, "action_listen")
+
+
+@pytest.fixture
+def db_env(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+
+@pytest.fixture
+def on_shift(db_env, session_for):
+    with session_for() as s, s.begin():
+        s.add(StaffUser(username="ali", display_name="Ali", password_hash="x", role="worker",
+                        on_shift_until=datetime.utcnow() + timedelta(hours=2)))
+
+
+@pytest.fixture
+def off_shift(db_env, session_for):
+    with session_for() as s, s.begin():
+        s.add(StaffUser(username="ali", display_name="Ali", password_hash="x", role="worker",
+                        on_shift_until=datetime.utcnow() - timedelta(minutes=1)))
+
+
+def test_offer_on_shift_includes_chatting_now(on_shift, dispatcher):
+    run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_offer_person_on_shift"]
+
+
+def test_offer_out_of_hours_is_a_call_back(off_shift, dispatcher):
+    run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_offer_person_off_shift"]
+
+
+def test_offer_with_the_database_down_is_a_call_back(monkeypatch, dispatcher):
+    monkeypatch.setenv("DATABASE_URL", DB_DOWN)
+    run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_offer_person_off_shift"]
+
+
+def test_handoff_on_shift_queues_a_live_case_and_pauses(on_shift, session_for, dispatcher):
+    events = run(ActionHandoff(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_handoff_waiting"]
+    assert [e["event"] for e in events] == ["pause"]
+    with session_for() as s:
+        case = s.execute(select(Case)).scalar_one()
+        assert (case.kind, case.status, case.sender_id, case.channel) == ("live", "new", "sender-live", "webchat")
+        assert case.request_key == "sender-live:live-1" and case.topic == "ask_visit_booking"
+        assert case.audience == "family" and case.council_code and case.phone is None
+
+    dispatcher.messages.clear()
+    run(ActionHandoff(), tracker(message_id="live-2"), dispatcher)  # asks again while waiting: the same case
+    with session_for() as s:
+        assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 1
+
+
+def test_handoff_off_shift_offers_a_call_back(off_shift, session_for, dispatcher):
+    events = run(ActionHandoff(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_handoff_nobody"] and events == []
+    with session_for() as s:
+        assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+
+
+def test_handoff_with_the_database_down(monkeypatch, dispatcher):
+    monkeypatch.setenv("DATABASE_URL", DB_DOWN)
+    events = run(ActionHandoff(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_handoff_nobody"] and events == []
