@@ -426,9 +426,7 @@ def _routes(app: Sanic) -> None:
         except cases.CaseError as exc:
             with db.begin():
                 return _case_page(request, _case_or_404(db, case_id), status=409, error=str(exc))
-        if not live:
-            return _see_other(f"/cases/{case_id}?done=claimed")
-        if before != "new":
+        if not live or before != "new":  # the person is told only once, when a worker first joins
             return _see_other(f"/cases/{case_id}?done=claimed")
         try:
             await request.app.ctx.rasa.utter(sender_id, handoff.JOINED_RESPONSE)
