@@ -241,8 +241,9 @@ def _transcript(app: Sanic, sender_id: str) -> tuple[list[conversations.Line] | 
         if not _has_events_table(app):
             return None, "No conversation is stored for this case."
         lines = conversations.transcript(sender_id, engine=_tracker_engine(app))
-    except SQLAlchemyError:
-        logger.exception("could not read the tracker store")
+    except SQLAlchemyError as exc:
+        # Only the error's kind: its message can quote the sender id, which is a phone number on SMS.
+        logger.error("could not read the tracker store: %s", type(exc).__name__)
         return None, "The conversation could not be read just now: try again shortly."
     if not lines:
         return None, "No conversation is stored for this case."
