@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+from bot import retention
 from bot.servers import Servers
 from bot.settings import Settings
 
@@ -63,6 +64,7 @@ def main() -> int:
         actions_port=settings.actions_port,
         auth_token=token,
         interface="0.0.0.0" if token else "127.0.0.1",
+        console_port=settings.console_port,
     )
 
     def stop(signum: int, frame: object) -> None:
@@ -75,9 +77,12 @@ def main() -> int:
     try:
         servers.start()
         webchat = serve_webchat(settings.webchat_port, servers.rasa_url)
+        # "Delete my details" within a minute; conversations and closed cases past their retention.
+        retention.schedule(settings, every_seconds=30)
         print(
             "\nFamilies Connect is ready.\n"
             f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
+            f"  Staff console: {servers.console_url}/  (create a login: .venv/bin/bot staff add-user NAME --role admin)\n"
             f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}\n"
             f"  Status:        GET  {servers.rasa_url}/status\n"
             + ("  HTTP API:      needs the token in RASA_AUTH_TOKEN\n" if token else "  HTTP API:      open, on localhost only (set RASA_AUTH_TOKEN to require a token)\n")
