@@ -10,15 +10,18 @@
     bot staff list                         staff accounts (no passwords)
     bot staff deactivate USERNAME          stop an account logging in (ends its sessions)
     bot staff set-password USERNAME [--password-stdin]
+    bot data purge [--settle-seconds N]    carry out "delete my details" requests; erase conversations and
+                                           closed cases past their retention (run by cron in production)
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 from pathlib import Path
 
-from bot import db
+from bot import db, retention
 from bot.console import auth
 from bot.directory import areas, oruk, records, search, seed
 from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     pw.add_argument("username")
     pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
 
+    data = sub.add_parser("data", help="data rights and retention").add_subparsers(dest="action", required=True)
+    purge = data.add_parser("purge", help="erasure requests, then conversations and cases past their retention")
+    purge.add_argument("--settle-seconds", type=float, default=5, help="leave erasure requests younger than this (Rasa may still be saving)")
+
     args = parser.parse_args(argv)
     url = args.database_url or Settings.from_env().database_url
     db.upgrade(url)  # every command works on an up-to-date schema
@@ -73,6 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.area == "staff":
         return _staff(args, url)
+    if args.area == "data":
+        settings = dataclasses.replace(Settings.from_env(), database_url=url)
+        done = retention.run_once(settings, settle_seconds=args.settle_seconds)
+        print(
+            f"erasure requests carried out: {done.erasures}; conversations older than "
+            f"{settings.conversation_retention_days} days erased: {done.conversations}; cases closed over "
+            f"{settings.case_retention_days} days ago deleted: {done.cases}"
+        )
+        return 0
 
     try:
         with _session(url) as session, session.begin():

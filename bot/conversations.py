@@ -254,7 +254,7 @@ def usage(*, tracker_engine: Engine, session: Session) -> list[UsageRow]:
     )
 
 
-def process_erasures(*, tracker_engine: Engine, session: Session, settle_seconds: float = 5, now: datetime | None = None) -> int:
+def process_erasures(*, tracker_engine: Engine | None, session: Session, settle_seconds: float = 5, now: datetime | None = None) -> int:
     """Carry out erasure requests at least `settle_seconds` old (Rasa has saved by then).
 
     Cases are erased again too, in case one was made after the request. Returns how many done.
@@ -271,7 +271,8 @@ def process_erasures(*, tracker_engine: Engine, session: Session, settle_seconds
         ).scalars()
     )
     for request in pending:
-        erase(request.sender_id, engine=tracker_engine)
+        if tracker_engine is not None:  # None: Rasa has stored no conversation yet
+            erase(request.sender_id, engine=tracker_engine)
         erase_person(request.sender_id, session=session)
         request.done_at = now
         request.sender_id = "erased"  # keep only that a request was carried out, and when

@@ -31,10 +31,9 @@ def run_once(settings: Settings, *, settle_seconds: float = 5) -> Purged:
     has_tracker = conversations.has_conversations(tracker)
     with db.session_factory(settings.database_url)() as session:
         with session.begin():
-            if has_tracker:
-                erasures = conversations.process_erasures(tracker_engine=tracker, session=session, settle_seconds=settle_seconds)
-            else:
-                erasures = 0
+            erasures = conversations.process_erasures(
+                tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds
+            )
         with session.begin():
             old_cases = cases.purge_closed(settings.case_retention_days, session=session)
         old_conversations = 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from bot import db
 from bot.cli import main
 
 
@@ -38,3 +39,15 @@ def test_errors_are_clear_and_exit_non_zero(tmp_path, capsys):
     assert "no service with id 'no-such-service'" in capsys.readouterr().err
     assert main(["--database-url", url, "directory", "search", "--area", "Atlantis"]) == 1
     assert "no UK council or postcode district matches 'Atlantis'" in capsys.readouterr().err
+
+
+def test_data_purge_carries_out_erasure_requests(tmp_path, monkeypatch, capsys):
+    from bot.referrals import cases
+
+    url = f"sqlite:///{tmp_path / 'fc.db'}"
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    assert main(["--database-url", url, "db", "upgrade"]) == 0
+    with db.session_factory(url)() as s, s.begin():
+        cases.request_erasure("someone", session=s)
+    assert main(["--database-url", url, "data", "purge", "--settle-seconds", "0"]) == 0
+    assert "erasure requests carried out: 1;" in capsys.readouterr().out
