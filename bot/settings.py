@@ -38,6 +38,18 @@ class Settings:
     case_retention_days: int
     # Live handoff: how long a worker's "start shift" lasts unless ended sooner.
     shift_hours: int
+    # SMS through Twilio (bot/channels/twilio.py): off unless the SID, token, number and the
+    # public webhook URL are all set. The URL must be exactly the one Twilio calls (signatures).
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_number: str | None = None
+    twilio_webhook_url: str | None = None
+    twilio_api_url: str | None = None  # default Twilio's own; tests point it at a fake
+    # Telegram (bot/channels/telegram.py): off unless the token and the webhook secret are set.
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_webhook_url: str | None = None  # the public URL `set-webhook` registers by default
+    telegram_api_url: str | None = None  # default Telegram's own (https://api.telegram.org/bot)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -56,4 +68,13 @@ class Settings:
             conversation_retention_days=_int("CONVERSATION_RETENTION_DAYS", 90),
             case_retention_days=_int("CASE_RETENTION_DAYS", 90),
             shift_hours=_int("SHIFT_HOURS", 8),
+            twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_number=os.environ.get("TWILIO_NUMBER") or None,
+            twilio_webhook_url=os.environ.get("TWILIO_WEBHOOK_URL") or None,
+            twilio_api_url=os.environ.get("TWILIO_API_URL") or None,
+            telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            telegram_webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
+            telegram_api_url=os.environ.get("TELEGRAM_API_URL") or None,
         )

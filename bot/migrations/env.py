@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import bot.channels.models  # noqa: F401
 import bot.console.models  # noqa: F401  (registers the tables on Base)
 import bot.directory.models  # noqa: F401
 import bot.referrals.models  # noqa: F401
