@@ -19,7 +19,13 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import bot.console.models  # noqa: F401
+import bot.referrals.models  # noqa: F401
 from bot.db import Base
+
+# All mappers on Base are configured together, the first time any mapped object is made, and
+# bot.referrals.models names bot.console.models.StaffUser by string: a process that loads
+# only these tables (Rasa, for its channels) must have loaded both, or nothing maps.
 
 
 def _now() -> datetime:
