@@ -5,6 +5,7 @@ answers them, and a helpline worker's reply through Rasa's HTTP API."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import uuid
 
@@ -178,3 +179,11 @@ def test_staff_reply_reaches_the_telegram_chat(servers, providers):
     telegram_to(providers, chat, 1)
     staff_reply(servers, str(chat), "Hello from the helpline")
     assert telegram_to(providers, chat, 2)[-1]["text"] == "Hello from the helpline"
+
+
+# --- last: what the servers wrote -------------------------------------------------------------
+def test_no_number_or_message_text_in_the_server_logs(servers):
+    logs = "\n".join(path.read_text(errors="replace") for path in servers.log_dir.glob("*.log"))
+    assert "twilio: refused a webhook without a valid signature" in logs  # the logs were written
+    assert not re.search(r"4477009\d{5}", logs)
+    assert "book a visit" not in logs and "Hello from the helpline" not in logs
