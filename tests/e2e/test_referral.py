@@ -1,0 +1,113 @@
+"""End to end: a call back with consent, a refusal, and "delete my details", over REST with
+the real servers, checked in the database and in Rasa's tracker store."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from bot import db
+from bot.conversations import process_erasures
+from bot.referrals.consent import CONSENT_VERSION
+from bot.referrals.models import Case, ErasureRequest
+from test_rest import response_name, servers, texts  # noqa: F401  (servers: the same real servers fixture)
+
+pytestmark = pytest.mark.e2e
+
+
+def say(servers, sender, message):
+    """Send one message; the response names of the replies (None for text from no response)."""
+    return [response_name(t) for t in texts(servers.say(sender, message))]
+
+
+def session(servers):
+    return db.session_factory(servers.env["DATABASE_URL"])()
+
+
+def cases_for(servers, sender):
+    with session(servers) as s:
+        return list(s.execute(select(Case).where(Case.sender_id == sender)).scalars())
+
+
+def ask_for_a_call_back(servers, sender):
+    """The whole conversation, consent yes; returns the reply that says it was sent."""
+    assert say(servers, sender, "how do i book a visit")[0] == "utter_visit_booking"
+    asked = servers.say(sender, "pls call me back")
+    assert response_name(texts(asked)[0]) == "utter_ask_referral_form_referral_consent"
+    assert "90 days after the call is closed" in texts(asked)[0]
+    assert [b["payload"] for b in asked[0]["buttons"]] == ["/affirm", "/deny"]
+    assert say(servers, sender, "yes thats ok") == ["utter_ask_referral_form_referral_name"]
+    assert say(servers, sender, "Sam") == ["utter_ask_referral_form_referral_phone"]
+    assert say(servers, sender, "+33 6 12 34 56 78") == ["utter_referral_phone_not_uk", "utter_ask_referral_form_referral_phone"]
+    assert say(servers, sender, "0751 234 5678") == ["utter_ask_referral_form_referral_safe_to_call"]
+    assert say(servers, sender, "yes") == ["utter_ask_referral_form_referral_leave_message"]
+    assert say(servers, sender, "no") == ["utter_ask_referral_form_referral_best_time"]
+    assert say(servers, sender, '/inform{"best_time": "evening"}') == ["utter_ask_referral_form_area"]
+    assert say(servers, sender, "Stockton") == ["utter_ask_referral_form_referral_note"]
+    check = texts(servers.say(sender, "no thanks"))
+    assert [response_name(t) for t in check] == ["utter_ask_referral_form_referral_confirmed"]
+    assert "Phone: 07512 345678" in check[0] and "Name: Sam" in check[0] and "Area: Stockton-on-Tees" in check[0]
+    sent = texts(servers.say(sender, "yes"))
+    assert [response_name(t) for t in sent] == ["utter_referral_sent"]
+    return sent[0]
+
+
+def test_a_call_back_with_consent_is_stored_once(servers):
+    sender = f"callback-{uuid.uuid4().hex[:8]}"
+    started = datetime.utcnow() - timedelta(seconds=1)
+    sent = ask_for_a_call_back(servers, sender)
+    assert "07512 345678" in sent and "in the evening" in sent
+    [case] = cases_for(servers, sender)
+    assert case.reference in sent
+    assert case.phone == "+447512345678" and case.kind == "callback" and case.status == "new"
+    assert case.consent_version == CONSENT_VERSION and started <= case.consent_at <= datetime.utcnow()
+    assert (case.name, case.safe_to_call, case.safe_to_leave_message, case.best_time) == ("Sam", True, False, "evening")
+    assert case.area == "Stockton-on-Tees" and case.council_code and case.topic == "ask_visit_booking"
+    assert case.channel == "rest" and case.request_key.startswith(f"{sender}:")
+
+
+def test_no_consent_stores_nothing(servers):
+    sender = f"noconsent-{uuid.uuid4().hex[:8]}"
+    assert say(servers, sender, "call me back pls")[0] == "utter_ask_referral_form_referral_consent"
+    assert say(servers, sender, "no") == ["utter_referral_declined"]
+    assert cases_for(servers, sender) == []
+    # The conversation carries on as usual.
+    assert say(servers, sender, "how do i book a visit")[0] == "utter_visit_booking"
+
+
+def test_stop_part_way_through_stores_nothing(servers):
+    sender = f"stop-{uuid.uuid4().hex[:8]}"
+    say(servers, sender, "call me back pls")
+    assert say(servers, sender, "yes") == ["utter_ask_referral_form_referral_name"]
+    assert say(servers, sender, "actually no forget it") == ["utter_referral_stopped"]
+    assert cases_for(servers, sender) == []
+
+
+def test_a_safety_message_mid_form_gets_the_safety_reply(servers):
+    sender = f"safety-{uuid.uuid4().hex[:8]}"
+    say(servers, sender, "call me back pls")
+    say(servers, sender, "yes")
+    replies = say(servers, sender, "i keep thinking about ending it all")
+    assert replies[0] == "utter_risk_self" and replies[-1] == "utter_referral_paused_for_safety"
+    assert cases_for(servers, sender) == []
+
+
+def test_delete_my_details_erases_the_case_and_then_the_conversation(servers):
+    sender = f"delete-{uuid.uuid4().hex[:8]}"
+    ask_for_a_call_back(servers, sender)
+    assert len(cases_for(servers, sender)) == 1
+    assert say(servers, sender, "delete my details") == ["utter_ask_delete_my_data"]
+    assert say(servers, sender, "yes") == ["utter_delete_my_data_done"]
+    assert cases_for(servers, sender) == []
+
+    tracker_engine = create_engine(f"sqlite:///{servers.tracker_db}", future=True)
+    with tracker_engine.connect() as c:
+        assert c.execute(text("select count(*) from events where sender_id = :s"), {"s": sender}).scalar_one() > 0
+    with session(servers) as s, s.begin():
+        assert s.execute(select(func.count()).select_from(ErasureRequest).where(ErasureRequest.sender_id == sender)).scalar_one() == 1
+        assert process_erasures(tracker_engine=tracker_engine, session=s, settle_seconds=0) >= 1
+    with tracker_engine.connect() as c:
+        assert c.execute(text("select count(*) from events where sender_id = :s"), {"s": sender}).scalar_one() == 0
+    assert cases_for(servers, sender) == []
