@@ -58,7 +58,8 @@ class RasaClient:
         params = "output_channel=latest&execute_side_effects=true"
         if self.token:
             params += "&token=" + quote(self.token)
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='')}/{path}?{params}"
+        # Sanic 21.12 does not decode path parameters: "+447..." (an SMS sender) must stay as it is.
+        return f"{self.base_url}/conversations/{quote(sender_id, safe='+')}/{path}?{params}"
 
     async def _post(self, url: str, body: object) -> None:
         try:

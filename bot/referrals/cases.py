@@ -159,6 +159,9 @@ def erase_person(sender_id: str, *, session: Session) -> int:
         session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
         session.execute(delete(Case).where(Case.id.in_(ids)))
     session.execute(delete(OutboxMessage).where(OutboxMessage.sender_id == sender_id))
+    from bot.channels.models import forget_sender
+
+    forget_sender(sender_id, session=session)  # saved SMS options (an opt-out is kept: it protects them)
     return len(ids)
 
 

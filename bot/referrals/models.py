@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import relationship
 
+import bot.console.models  # noqa: F401  (StaffUser, which cases refer to, must be mapped too)
 from bot.db import Base
 
 KIND_CALLBACK = "callback"
