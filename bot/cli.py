@@ -12,12 +12,16 @@
     bot staff set-password USERNAME [--password-stdin]
     bot data purge [--settle-seconds N]    carry out "delete my details" requests; erase conversations and
                                            closed cases past their retention (run by cron in production)
+    bot telegram set-webhook [URL] [--drop-pending-updates]   register the Telegram webhook and secret
+    bot telegram webhook-info | delete-webhook
+    bot channels prune [--days N]          forget provider message ids older than N days (default 7)
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import getpass
+import json
 import sys
 from pathlib import Path
 
@@ -72,7 +76,19 @@ def main(argv: list[str] | None = None) -> int:
     purge = data.add_parser("purge", help="erasure requests, then conversations and cases past their retention")
     purge.add_argument("--settle-seconds", type=float, default=5, help="leave erasure requests younger than this (Rasa may still be saving)")
 
+    tg = sub.add_parser("telegram", help="the Telegram bot's webhook").add_subparsers(dest="action", required=True)
+    hook = tg.add_parser("set-webhook", help="register https://HOST/webhooks/telegram/webhook with the secret token")
+    hook.add_argument("url", nargs="?", help="public URL or base (default: TELEGRAM_WEBHOOK_URL)")
+    hook.add_argument("--drop-pending-updates", action="store_true")
+    tg.add_parser("webhook-info", help="what Telegram has registered")
+    tg.add_parser("delete-webhook", help="stop Telegram sending updates")
+    channels = sub.add_parser("channels", help="SMS and Telegram housekeeping").add_subparsers(dest="action", required=True)
+    prune = channels.add_parser("prune", help="forget provider message ids (kept to refuse retries) after N days")
+    prune.add_argument("--days", type=int, default=7)
+
     args = parser.parse_args(argv)
+    if args.area in ("telegram", "channels"):
+        return _channels(args)
     url = args.database_url or Settings.from_env().database_url
     db.upgrade(url)  # every command works on an up-to-date schema
     if args.area == "db":
@@ -129,6 +145,28 @@ def _new_password(from_stdin: bool) -> str:
     if getpass.getpass("Password again: ") != first:
         raise auth.AccountError("The two passwords were not the same.")
     return first
+
+
+def _channels(args: argparse.Namespace) -> int:
+    from bot.channels import commands
+
+    settings = Settings.from_env()
+    if args.database_url:
+        settings = dataclasses.replace(settings, database_url=args.database_url)
+    try:
+        if args.area == "channels":
+            db.upgrade(settings.database_url)
+            print(f"provider message ids forgotten: {commands.prune_deliveries(args.days, settings=settings)}")
+        elif args.action == "set-webhook":
+            print(json.dumps(commands.telegram_set_webhook(args.url, args.drop_pending_updates, settings=settings), indent=2))
+        elif args.action == "webhook-info":
+            print(json.dumps(commands.telegram_webhook_info(settings=settings), indent=2))
+        else:
+            print("webhook deleted" if commands.telegram_delete_webhook(settings=settings) else "Telegram refused")
+    except commands.ChannelNotConfigured as exc:
+        print(f"bot {args.area}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _staff(args: argparse.Namespace, url: str) -> int:

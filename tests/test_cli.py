@@ -51,3 +51,10 @@ def test_data_purge_carries_out_erasure_requests(tmp_path, monkeypatch, capsys):
         cases.request_erasure("someone", session=s)
     assert main(["--database-url", url, "data", "purge", "--settle-seconds", "0"]) == 0
     assert "erasure requests carried out: 1;" in capsys.readouterr().out
+
+
+def test_telegram_commands_say_what_is_missing(monkeypatch, capsys):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    assert main(["telegram", "set-webhook", "https://example.org"]) == 1
+    assert "set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first" in capsys.readouterr().err
