@@ -54,8 +54,9 @@ def schedule(settings: Settings, every_seconds: float = 60) -> threading.Event:
         while not stop.wait(every_seconds):
             try:
                 run_once(settings)
-            except Exception:  # a database hiccup must not end the schedule
-                logger.exception("retention run failed; will try again")
+            except Exception as error:  # a database hiccup must not end the schedule
+                # Only the kind of error: a database error's message can quote a sender's number.
+                logger.error("retention run failed (%s); will try again", type(error).__name__)
 
     threading.Thread(target=loop, name="retention", daemon=True).start()
     return stop
