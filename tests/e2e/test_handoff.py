@@ -1,0 +1,168 @@
+"""Live handoff end to end: the real Rasa and action servers with the trained model, the
+web chat channel, and the staff console in Debian's chromium.
+
+A person on the web chat asks for a person while a worker is on shift; the bot goes
+quiet; the worker joins, replies (delivered to the page through Rasa's HTTP API and the
+web chat's outbox), sees what the person typed as text, and hands back; the bot answers
+again. Out of hours the person is offered a call back instead.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets
+import time
+import urllib.request
+
+import pytest
+import yaml
+
+from bot import db
+from bot.cli import main
+from bot.referrals.models import Case
+from bot.servers import Servers
+from sqlalchemy import select
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple 42"
+XSS = "<script>alert('x')</script> is anyone there"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack(model_path, tmp_path_factory):
+    work = tmp_path_factory.mktemp("handoff")
+    actions_port = free_port()
+    tracker_db = work / "tracker.db"
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(yaml.safe_dump({
+        "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
+        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)},
+    }))
+    database_url = f"sqlite:///{work / 'families_connect.db'}"
+    with Servers(
+        model=model_path, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs",
+        database_url=database_url, tracker_store_url=f"sqlite:///{tracker_db}", console_port=free_port(),
+    ) as running:
+        running.database_url = database_url
+        yield running
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class WebChat:
+    """The person's side: what the web chat page does (send, and poll for a worker's replies)."""
+
+    def __init__(self, stack: Servers) -> None:
+        self.stack = stack
+        self.sender = "webchat-" + secrets.token_hex(8)
+
+    def say(self, text: str) -> list[str]:
+        return [r.get("text", "") for r in self.stack.say(self.sender, text, channel="webchat")]
+
+    def poll(self) -> list[str]:
+        url = f"{self.stack.rasa_url}/webhooks/webchat/poll?sender={self.sender}"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return [m["text"] for m in json.loads(reply.read())]
+
+    def wait_for(self, fragment: str, timeout: float = 15) -> list[str]:
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen += self.poll()
+            if any(fragment in text for text in seen):
+                return seen
+            time.sleep(0.3)
+        raise AssertionError(f"{fragment!r} never arrived; got {seen}")
+
+
+def add_worker(stack: Servers, username: str) -> None:
+    import sys
+
+    old = sys.stdin
+    sys.stdin = io.StringIO(PASSWORD + "\n")
+    try:
+        assert main(["--database-url", stack.database_url, "staff", "add-user", username, "--name", username.title(),
+                     "--password-stdin"]) == 0
+    finally:
+        sys.stdin = old
+
+
+def log_in(page, stack: Servers, username: str) -> None:
+    page.goto(stack.console_url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(stack.console_url + "/")
+
+
+def live_case(stack: Servers, sender: str) -> Case | None:
+    with db.session_factory(stack.database_url)() as s:
+        return s.execute(select(Case).where(Case.sender_id == sender, Case.kind == "live")).scalar_one_or_none()
+
+
+def test_out_of_hours_a_person_is_offered_a_call_back(stack):
+    person = WebChat(stack)
+    replies = " ".join(person.say("can i talk to a real person please"))
+    assert "call" in replies.lower()
+    assert live_case(stack, person.sender) is None
+
+
+def test_a_worker_takes_a_web_chat_and_hands_it_back(stack, browser):
+    add_worker(stack, "sam")
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    log_in(page, stack, "sam")
+    page.get_by_role("button", name=re.compile("Start shift")).click()
+
+    person = WebChat(stack)
+    person.say("hi my partner is in prison")
+    person.say("/ask_live_chat")
+    case = live_case(stack, person.sender)
+    assert case is not None and case.status == "new" and case.channel == "webchat"
+    # Paused: the assistant records what the person says but does not answer.
+    assert person.say(XSS) == []
+
+    page.goto(stack.console_url + "/")
+    page.get_by_role("link", name=case.reference).click()
+    page.locator("#transcript", has_text="is anyone there").wait_for(timeout=15000)
+    assert XSS in page.inner_text("#transcript")
+    page.get_by_role("button", name="Join this chat").click()
+    person.wait_for("A helpline worker has joined")
+
+    page.get_by_label(re.compile("Reply to the person")).fill("Hello, I'm Sam from the helpline. I'm here.")
+    page.get_by_role("button", name="Send reply").click()
+    assert "Reply sent." in page.get_by_role("status").inner_text()
+    person.wait_for("I'm Sam from the helpline")
+
+    person.say("thank you, can they visit on sundays")
+    page.locator("#transcript", has_text="visit on sundays").wait_for(timeout=15000)
+
+    page.get_by_role("button", name="End chat and hand back to the assistant").click()
+    person.wait_for("back with the Families Connect assistant")
+    assert live_case(stack, person.sender).status == "closed"
+    # The assistant answers again.
+    assert person.say("how do i book a visit")
+    assert dialogs == []
