@@ -5,7 +5,7 @@ import logging
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,8 +35,10 @@ class ActionOfferHelpFromPerson(Action):
         return "action_offer_help_from_person"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_offer_person_on_shift" if _on_shift() else "utter_offer_person_off_shift")
-        return []
+        on_shift = _on_shift()
+        dispatcher.utter_message(response="utter_offer_person_on_shift" if on_shift else "utter_offer_person_off_shift")
+        # A plain "yes" to this offer means what was offered (data/rules/referral.yml).
+        return [SlotSet("person_offer", "live" if on_shift else "callback")]
 
 
 class ActionHandoff(Action):

@@ -54,19 +54,22 @@ def off_shift(db_env, session_for):
 
 
 def test_offer_on_shift_includes_chatting_now(on_shift, dispatcher):
-    run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
+    events = run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
     assert responses(dispatcher) == ["utter_offer_person_on_shift"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "person_offer", "value": "live"}]
 
 
 def test_offer_out_of_hours_is_a_call_back(off_shift, dispatcher):
-    run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
+    events = run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
     assert responses(dispatcher) == ["utter_offer_person_off_shift"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "person_offer", "value": "callback"}]
 
 
 def test_offer_with_the_database_down_is_a_call_back(monkeypatch, dispatcher):
     monkeypatch.setenv("DATABASE_URL", DB_DOWN)
-    run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
+    events = run(ActionOfferHelpFromPerson(), tracker(), dispatcher)
     assert responses(dispatcher) == ["utter_offer_person_off_shift"]
+    assert events[0]["value"] == "callback"
 
 
 def test_handoff_on_shift_queues_a_live_case_and_pauses(on_shift, session_for, dispatcher):
