@@ -166,3 +166,38 @@ def test_a_worker_takes_a_web_chat_and_hands_it_back(stack, browser):
     # The assistant answers again.
     assert person.say("how do i book a visit")
     assert dialogs == []
+
+
+def test_the_web_chat_page_in_a_browser(stack, browser):
+    """The page `make run` serves: ask, get an answer, press a button, and a worker's reply shows up."""
+    from bot.run import serve_webchat
+
+    port = free_port()
+    server = serve_webchat(port, stack.rasa_url)
+    try:
+        page = browser.new_page()
+        page.goto(f"http://localhost:{port}/")
+
+        def ask(text: str) -> None:
+            before = page.locator(".msg.bot").count()
+            page.fill("#text", text)
+            page.press("#text", "Enter")
+            page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before}", timeout=20000)
+
+        ask("how do i tell my son his dad is in prison")
+        assert "How old" in page.locator(".msg.bot").last.inner_text()
+        before = page.locator(".msg.bot").count()
+        page.get_by_role("button", name="5 to 11").click()
+        page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before}", timeout=20000)
+        assert "5 to 11" in page.locator(".msg.you").last.inner_text()
+
+        # A worker's message for this conversation arrives by polling, shown as text.
+        sender = page.evaluate("sessionStorage.getItem('fc-sender')")
+        assert re.fullmatch(r"webchat-[0-9a-f]{32}", sender)
+        with db.session_factory(stack.database_url)() as s, s.begin():
+            from bot.referrals import cases
+
+            cases.queue_outbox(sender, "<b>Hello</b> from the helpline", session=s)
+        page.locator(".msg.worker", has_text="<b>Hello</b> from the helpline").wait_for(timeout=10000)
+    finally:
+        server.shutdown()
