@@ -50,6 +50,17 @@ class Settings:
     telegram_webhook_secret: str | None = None
     telegram_webhook_url: str | None = None  # the public URL `set-webhook` registers by default
     telegram_api_url: str | None = None  # default Telegram's own (https://api.telegram.org/bot)
+    # Production shape (bot/cluster.py, docs/deployment.md). Rasa's lock store: in memory unless
+    # set; with more than one Rasa server it must be Redis (redis://[:password@]host:port/db).
+    lock_store_url: str | None = None
+    # `make run-prod`: this many Rasa servers on ports from rasa_instance_port up, behind a
+    # balancer on rasa_port.
+    rasa_instances: int = 2
+    rasa_instance_port: int = 5006
+    # Abuse limits on every public channel (bot/channels/limits.py): messages a sender may send
+    # per minute, and the longest message read (longer ones get a kind reply, not a cut).
+    message_rate_limit: int = 20
+    max_message_chars: int = 2000
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -77,4 +88,9 @@ class Settings:
             telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
             telegram_webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_api_url=os.environ.get("TELEGRAM_API_URL") or None,
+            lock_store_url=os.environ.get("LOCK_STORE_URL") or None,
+            rasa_instances=_int("RASA_INSTANCES", 2),
+            rasa_instance_port=_int("RASA_INSTANCE_PORT", 5006),
+            message_rate_limit=_int("MESSAGE_RATE_LIMIT", 20),
+            max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
         )

@@ -36,7 +36,7 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot import db
-from bot.channels import models, sms
+from bot.channels import limits, models, sms
 from bot.channels.webchat import MAX_MESSAGE_CHARS, clean_message
 from bot.settings import Settings
 
@@ -171,6 +171,7 @@ class TelegramInput(InputChannel):
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
         self._bot: Bot | None = None
+        self.limits = limits.Limits.from_env()
         if not config.enabled:
             logger.info(
                 "telegram: channel off (set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to turn it on); "
@@ -237,12 +238,19 @@ class TelegramInput(InputChannel):
             if incoming is None:
                 return response.json({"ok": True})
             chat_id, text = incoming
+            typed = update.message.text if update.message is not None else text
+            refusal = await self.limits.refusal(CHANNEL, chat_id, typed or "")
+            if refusal:
+                await TelegramOutput(self.bot).send_text_message(chat_id, refusal)
+                return response.json({"ok": True})
             try:
-                await on_new_message(
+                await limits.answer(
+                    on_new_message,
                     UserMessage(
                         text, TelegramOutput(self.bot), chat_id, input_channel=CHANNEL,
                         message_id=str(update.update_id), metadata=None,
-                    )
+                    ),
+                    request.app,
                 )
             except Exception as error:  # noqa: BLE001 - Telegram must get its 200; no text in the log
                 logger.error("telegram: update %s could not be handled (%s)", update.update_id, type(error).__name__)

@@ -39,7 +39,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot import db
-from bot.channels import models, sms
+from bot.channels import limits, models, sms
 from bot.channels.webchat import clean_message
 from bot.settings import ROOT, Settings
 
@@ -172,6 +172,7 @@ class TwilioInput(InputChannel):
 
     def __init__(self, config: TwilioConfig) -> None:
         self.config = config
+        self.limits = limits.Limits.from_env()
         if not config.enabled:
             logger.info(
                 "twilio: SMS channel off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_NUMBER and "
@@ -251,10 +252,15 @@ class TwilioInput(InputChannel):
             )
             if what == "help":
                 await output.send_sms(sender, sms.help_text(helpline_phone()))
+            elif what == "message" and (refusal := await self.limits.refusal(CHANNEL, sender, text)):
+                # (measured after the 1600-character cap: Twilio never delivers more in one message)
+                await output.send_sms(sender, refusal)
             elif what == "message":
                 try:
-                    await on_new_message(
-                        UserMessage(text, output, sender, input_channel=CHANNEL, message_id=message_sid, metadata=None)
+                    await limits.answer(
+                        on_new_message,
+                        UserMessage(text, output, sender, input_channel=CHANNEL, message_id=message_sid, metadata=None),
+                        request.app,
                     )
                 except Exception as error:  # noqa: BLE001 - Twilio must get its answer; no text in the log
                     logger.error("twilio: message %s could not be handled (%s)", message_sid, type(error).__name__)

@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import db
+from bot.channels import limits
 from bot.referrals import cases
 from bot.settings import Settings
 
@@ -70,6 +71,7 @@ class WebChatInput(InputChannel):
 
     def __init__(self, database_url: str | None = None) -> None:
         self.database_url = database_url or Settings.from_env().database_url
+        self.limits = limits.Limits.from_env()
 
     @classmethod
     def name(cls) -> Text:
@@ -102,8 +104,12 @@ class WebChatInput(InputChannel):
             text = clean_message(body.get("message"))
             if text is None:
                 return response.json({"error": "message must be some text"}, status=400)
+            refusal = await self.limits.refusal(self.name(), sender, body.get("message"))
+            if refusal:
+                return response.json([{"recipient_id": sender, "text": refusal}])
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=None))
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
+            await limits.answer(on_new_message, message, request.app)
             return response.json(collector.messages)
 
         @webchat.route("/poll", methods=["GET"])
