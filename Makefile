@@ -9,8 +9,8 @@ BIN := $(VENV)/bin
 MODEL := models/current.tar.gz
 NLU_EVAL_MODEL := models/nlu-eval.tar.gz
 # Held-out intent accuracy below which `make test` fails. The product target is 0.90
-# (issue 2); until the classifier reaches it this guards against regressions.
-NLU_MIN_ACCURACY ?= 0.87
+# (issue 2); reached at 0.902 (docs/nlu.md), this guards just under it against regressions.
+NLU_MIN_ACCURACY ?= 0.89
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -6,6 +6,8 @@ what a person who knows the field knows about words no example happens to use.
 
 Sentence embeddings from all-MiniLM-L6-v2 (bot/nlp/minilm.py) add meaning that no
 word list has: "where have they taken him" is near "which prison is he in".
+The same pooling of an earlier encoder layer (``extra_layers``, from the same forward
+pass, so no extra time per message) adds wording the last layer has smoothed away.
 
 Measured on this project's data it matches DIET's held-out accuracy while
 training in seconds instead of half an hour on two cores (see docs/nlu.md).
@@ -43,6 +45,8 @@ class Settings:
     max_iter: int = 3000
     lexicon_weight: float = 1.0
     embedding_weight: float = 1.0  # 0 turns the sentence embeddings off
+    extra_layers: tuple[int, ...] = ()  # earlier MiniLM layers, mean-pooled like the last (1-5)
+    extra_layer_weight: float = 1.0
 
 
 class LinearIntentModel:
@@ -81,10 +85,22 @@ class LinearIntentModel:
             rows.append([min(len(p.findall(clean)), 2) / 2 * weight for p in self._lexicon_patterns])
         return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), len(self._lexicon_patterns)))
 
+    def _embedding_layers(self) -> tuple[int, ...]:
+        from bot.nlp.minilm import LAYERS
+
+        return (LAYERS, *self.settings.extra_layers)
+
+    def _embedding_weights(self) -> np.ndarray:
+        """One weight per embedding column: the last layer's, then the extra layers'."""
+        from bot.nlp.minilm import HIDDEN
+
+        s = self.settings
+        return np.repeat([s.embedding_weight] + [s.extra_layer_weight] * len(s.extra_layers), HIDDEN).astype(np.float32)
+
     def _embedding_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
         from bot.nlp.minilm import shared  # loaded only when embeddings are on
 
-        return sparse.csr_matrix(shared().encode(texts) * self.settings.embedding_weight)
+        return sparse.csr_matrix(shared().encode(texts, layers=self._embedding_layers()) * self._embedding_weights())
 
     def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
         parts = [self.words.transform(texts), self.chars.transform(texts), self._lexicon_features(texts)]

@@ -7,7 +7,9 @@ never import its code. A safetensors file is a JSON header and raw arrays, so
 reading it cannot run code; the file's SHA-256 is pinned below.
 
 The model is a 6-layer BERT (hidden size 384, 12 heads); sentence-transformers
-mean-pools the last layer over real tokens and L2-normalises. ``encode`` does the same.
+mean-pools the last layer over real tokens and L2-normalises. ``encode`` does the same,
+and can also return the same pooling of earlier layers from the same forward pass
+(``layers``), which keep more of the wording than the last layer does.
 """
 from __future__ import annotations
 
@@ -94,13 +96,16 @@ class MiniLM:
             raise ModelNotInstalled(f"model.safetensors has SHA-256 {digest}, expected {WEIGHTS_SHA256}")
         return cls(Tokenizer.from_str(tokenizer_json), _read_safetensors(weights_bytes))
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, keep: Sequence[int] = ()) -> list[np.ndarray]:
+        """Hidden states of the layers in ``keep`` (0 = embeddings, LAYERS = last), in that order."""
         w = self.w
+        kept: dict[int, np.ndarray] = {}
         batch, length = ids.shape
         x = w["embeddings.word_embeddings.weight"][ids]
         x = x + w["embeddings.position_embeddings.weight"][:length][None]
         x = x + w["embeddings.token_type_embeddings.weight"][0][None, None]
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        kept[0] = x
         head = HIDDEN // HEADS
         additive = (1.0 - mask[:, None, None, :].astype(np.float32)) * -1e9
         for i in range(LAYERS):
@@ -126,11 +131,19 @@ class MiniLM:
             x = _layer_norm(dense(context, "attention.output.dense") + x, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
             hidden = _gelu(dense(x, "intermediate.dense"))
             x = _layer_norm(dense(hidden, "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
-        return x
+            kept[i + 1] = x
+        return [kept[layer] for layer in keep]
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Unit-length sentence vectors, one row per text."""
-        out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
+    def encode(self, texts: Sequence[str], batch_size: int = 64, layers: Sequence[int] = (LAYERS,)) -> np.ndarray:
+        """Unit-length sentence vectors, one row per text.
+
+        With several ``layers`` (0 = embeddings, LAYERS = last), each layer's mean-pooled,
+        unit-length vector side by side: HIDDEN columns per layer, in the order given.
+        """
+        layers = tuple(layers)
+        if not layers or any(not 0 <= layer <= LAYERS for layer in layers):
+            raise ValueError(f"layers must be between 0 and {LAYERS}: {layers}")
+        out = np.zeros((len(texts), HIDDEN * len(layers)), dtype=np.float32)
         encodings = self.tokenizer.encode_batch([t or "" for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), batch_size):
@@ -142,10 +155,10 @@ class MiniLM:
                 token_ids = encodings[i].ids
                 ids[row, : len(token_ids)] = token_ids
                 mask[row, : len(token_ids)] = encodings[i].attention_mask
-            hidden = self._forward(ids, mask)
-            summed = (hidden * mask[..., None]).sum(1)
-            pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1)
-            out[chunk] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), _EPS)
+            for n, hidden in enumerate(self._forward(ids, mask, keep=layers)):
+                summed = (hidden * mask[..., None]).sum(1)
+                pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1)
+                out[chunk, n * HIDDEN : (n + 1) * HIDDEN] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), _EPS)
         return out
 
 

@@ -271,6 +271,8 @@ class LinearIntentClassifier(GraphComponent):
             "char_ngrams": [1, 5],
             "lexicon_weight": 1.0,
             "embedding_weight": 1.0,
+            "extra_layers": [],
+            "extra_layer_weight": 1.0,
             "ranking_length": 10,
         }
 
@@ -291,6 +293,8 @@ class LinearIntentClassifier(GraphComponent):
             c=float(self._config["c"]),
             lexicon_weight=float(self._config["lexicon_weight"]),
             embedding_weight=float(self._config["embedding_weight"]),
+            extra_layers=tuple(int(layer) for layer in self._config["extra_layers"]),
+            extra_layer_weight=float(self._config["extra_layer_weight"]),
         )
 
     def train(self, training_data: TrainingData) -> Resource:

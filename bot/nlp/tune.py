@@ -1,21 +1,27 @@
 """Choose the intent classifier's settings on a validation split of the training data only.
 
     python -m bot.nlp.tune results/nlu-split/training_data.yml [--grid c=5,10,20 embedding_weight=1,2]
+    python -m bot.nlp.tune data/nlu --folds 5 [--errors results/cv-errors.json]
 
 The held-out test split that `make test-nlu` reports is never read here, so the
-settings chosen cannot be tuned to it. Sentence embeddings are computed once and
-reused for every setting (they do not depend on them).
+settings chosen cannot be tuned to it. With ``--folds`` every example is predicted
+once by a model that did not see it (stratified k-fold cross-validation over the
+files or directories given), which is steadier than one validation fifth and is
+the way to judge changes to the training data. Sentence embeddings are computed
+once and reused for every setting and fold (they do not depend on them).
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from bot.nlp import intents
 
@@ -34,44 +40,69 @@ def read_examples(path: Path) -> tuple[list[str], list[str], dict[str, list[str]
 
 
 class CachedEmbeddings(intents.LinearIntentModel):
-    """The model with sentence embeddings looked up from a precomputed table."""
+    """The model with sentence embeddings looked up from a precomputed table (every layer of each text)."""
 
     table: dict[str, np.ndarray] = {}
 
     def _embedding_features(self, texts):
         from scipy import sparse
 
-        return sparse.csr_matrix(np.vstack([self.table[t] for t in texts]) * self.settings.embedding_weight)
+        from bot.nlp.minilm import HIDDEN
+
+        columns = np.concatenate([np.arange(layer * HIDDEN, (layer + 1) * HIDDEN) for layer in self._embedding_layers()])
+        return sparse.csr_matrix(np.vstack([self.table[t][columns] for t in texts]) * self._embedding_weights())
 
 
-def parse_grid(items: list[str]) -> dict[str, list[float]]:
+def read_paths(paths: list[Path]) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """read_examples over files and directories (every *.yml inside, sorted)."""
+    texts, labels, lexicons = [], [], {}
+    for path in paths:
+        for file in sorted(path.glob("*.yml")) if path.is_dir() else [path]:
+            t, l, x = read_examples(file)
+            texts += t
+            labels += l
+            lexicons.update(x)
+    return texts, labels, lexicons
+
+
+def parse_grid(items: list[str]) -> dict[str, list]:
     grid = {}
     for item in items:
         name, values = item.split("=", 1)
         if name not in intents.Settings.__dataclass_fields__:
             raise SystemExit(f"unknown setting {name!r}; known: {', '.join(intents.Settings.__dataclass_fields__)}")
-        grid[name] = [float(v) for v in values.split(",")]
+        if name == "extra_layers":  # layer lists separated by "/", layers within one by "+": 3/2+4
+            grid[name] = [tuple(int(x) for x in v.split("+") if x) for v in values.split("/")]
+        else:
+            grid[name] = [float(v) for v in values.split(",")]
     return grid
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("training_data", type=Path)
+    parser.add_argument("training_data", type=Path, nargs="+", help="Rasa NLU files or directories of them")
     parser.add_argument("--grid", nargs="*", default=["c=10,20,50", "embedding_weight=1,1.5,2"])
     parser.add_argument("--validation-fraction", type=float, default=0.2)
+    parser.add_argument("--folds", type=int, default=0, help="k-fold cross-validation instead of one validation split")
+    parser.add_argument("--errors", type=Path, help="with --folds: write the misclassified examples of the last setting here")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    texts, labels, lexicons = read_examples(args.training_data)
-    fit_x, val_x, fit_y, val_y = train_test_split(
-        texts, labels, test_size=args.validation_fraction, random_state=args.seed, stratify=labels
-    )
-    from bot.nlp.minilm import shared
+    texts, labels, lexicons = read_paths(args.training_data)
+    if args.folds:
+        splits = list(StratifiedKFold(args.folds, shuffle=True, random_state=args.seed).split(texts, labels))
+    else:
+        indices = list(range(len(texts)))
+        fit_i, val_i = train_test_split(
+            indices, test_size=args.validation_fraction, random_state=args.seed, stratify=labels
+        )
+        splits = [(fit_i, val_i)]
+    from bot.nlp.minilm import LAYERS, shared
 
     start = time.perf_counter()
     unique = sorted(set(texts))
-    CachedEmbeddings.table = dict(zip(unique, shared().encode(unique)))
-    print(f"embedded {len(unique)} texts in {time.perf_counter() - start:.0f}s; fit {len(fit_x)}, validate {len(val_x)}")
+    CachedEmbeddings.table = dict(zip(unique, shared().encode(unique, layers=range(LAYERS + 1))))
+    print(f"embedded {len(unique)} texts in {time.perf_counter() - start:.0f}s; {len(texts)} examples, {len(splits)} split(s)")
 
     grid = parse_grid(args.grid)
     names = list(grid)
@@ -79,14 +110,24 @@ def main() -> None:
     for values in itertools.product(*(grid[n] for n in names)):
         settings = intents.Settings(**dict(zip(names, values)))
         start = time.perf_counter()
-        model = CachedEmbeddings(settings, lexicons).fit(fit_x, fit_y)
-        predicted = [ranking[0][0] for ranking in model.predict(val_x)]
-        accuracy = float(np.mean([p == y for p, y in zip(predicted, val_y)]))
+        predicted: dict[int, str] = {}
+        for fit_i, val_i in splits:
+            model = CachedEmbeddings(settings, lexicons).fit([texts[i] for i in fit_i], [labels[i] for i in fit_i])
+            rankings = model.predict([texts[i] for i in val_i])
+            predicted.update({i: ranking[0][0] for i, ranking in zip(val_i, rankings)})
+        order = sorted(predicted)
+        truth, guess = [labels[i] for i in order], [predicted[i] for i in order]
+        accuracy = float(np.mean([p == y for p, y in zip(guess, truth)]))
+        macro_f1 = float(f1_score(truth, guess, average="macro"))
         results.append((accuracy, values))
-        shown = ", ".join(f"{n}={v:g}" for n, v in zip(names, values))
-        print(f"{shown}: accuracy {accuracy:.4f} ({time.perf_counter() - start:.0f}s)", flush=True)
+        shown = ", ".join(f"{n}={v}" for n, v in zip(names, values))
+        print(f"{shown}: accuracy {accuracy:.4f}, macro F1 {macro_f1:.4f} ({time.perf_counter() - start:.0f}s)", flush=True)
+        if args.errors:
+            wrong = [{"text": texts[i], "intent": labels[i], "predicted": predicted[i]} for i in order if predicted[i] != labels[i]]
+            args.errors.parent.mkdir(parents=True, exist_ok=True)
+            args.errors.write_text(json.dumps(wrong, indent=1))
     best = max(results)
-    print("best: " + ", ".join(f"{n}={v:g}" for n, v in zip(names, best[1])) + f" -> {best[0]:.4f}")
+    print("best: " + ", ".join(f"{n}={v}" for n, v in zip(names, best[1])) + f" -> {best[0]:.4f}")
 
 
 if __name__ == "__main__":
