@@ -7,12 +7,14 @@
   is set, so it holds across Rasa servers, else in this process's memory. If Redis cannot
   be reached the message is let through (a helpline would rather answer than refuse) and a
   warning is logged.
-- **after Rasa**: a kind reply when Rasa could not answer: the action server or a database
-  down makes Rasa either raise or say nothing at all (it logs "Bot will continue, but the
-  actions events are lost" and predicts the next action). When Rasa raised, or said nothing
-  while the conversation is not paused for a helpline worker, the person is told it went
-  wrong on our side, to try again, and the helpline number. The message itself stays in the
-  conversation (Rasa stored it), so nothing is lost and a retry is a new message.
+- **after Rasa**: a kind reply when Rasa could not answer. The action server down makes Rasa
+  say nothing (it logs "Bot will continue, but the actions events are lost" and predicts the
+  next action); the tracker store's database down makes it raise (`fail_loudly`: Rasa's own
+  default would carry on with an empty conversation kept in one server's memory). When Rasa
+  raised, or said nothing while the conversation is not paused for a helpline worker, the
+  person is told it went wrong on our side, to try again, and the helpline number. With the
+  action server down the message stays in the conversation (Rasa stored it); with the
+  tracker store down it is not stored, and the person is asked to send it again.
 
 Rasa's REST channel has neither: it is for tests and scripts on the same machine and must not
 be exposed (deploy/nginx.conf does not route it). Counter keys hold a hash of the sender,
@@ -171,11 +173,27 @@ async def _expects_reply(app: Any, sender_id: str) -> bool:
     return tracker is None or not tracker.is_paused()
 
 
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def fail_loudly(app: Any) -> None:
+    """Make Rasa's tracker store raise when the database is down, instead of its default:
+    Rasa wraps every tracker store in a FailSafeTrackerStore that, on an error, carries on
+    with an empty conversation and keeps it in this server's memory only, so the person gets
+    answers as a stranger and what they say is lost from the shared store (and each Rasa
+    server remembers something different). Raising lets `answer` tell them kindly instead."""
+    store = getattr(getattr(getattr(app, "ctx", None), "agent", None), "tracker_store", None)
+    if store is not None and hasattr(store, "_on_tracker_store_error") and store._on_tracker_store_error is not _raise:
+        store._on_tracker_store_error = _raise  # rasa 3.6's FailSafeTrackerStore: the error callback
+
+
 async def answer(
     on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage, app: Any = None
 ) -> bool:
     """Hand `message` to Rasa; when it raised or said nothing (conversation not paused), send
     the kind `CANNOT_ANSWER` on the message's own channel. True when Rasa answered."""
+    fail_loudly(app)
     inner = message.output_channel
     watched = WatchedOutput(inner)
     message.output_channel = watched
@@ -186,6 +204,8 @@ async def answer(
         logger.error("%s: Rasa gave no reply to a message (action server or database down?)", message.input_channel)
     except Exception as error:  # noqa: BLE001 - the person must hear something; no text in the log
         logger.error("%s: a message could not be handled (%s)", message.input_channel, type(error).__name__)
+        if isinstance(getattr(inner, "messages", None), list):
+            inner.messages.clear()  # not stored, so not said: only the sorry message goes back
     try:
         await inner.send_text_message(message.sender_id, CANNOT_ANSWER.format(phone=helpline_phone()))
     except Exception as error:  # noqa: BLE001
