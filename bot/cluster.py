@@ -5,6 +5,7 @@ everything.
 
     python -m bot.cluster                 # RASA_INSTANCES (default 2) Rasa servers behind :RASA_PORT
     python -m bot.cluster balance --port 5005 --upstream http://127.0.0.1:5006 ...   # the balancer alone
+    python -m bot.cluster endpoints --out var/endpoints.yml [--actions-url http://actions:5055]
 
 Rasa reads its endpoints from a YAML file whose `${VAR}`s must all be set, so the file for a
 run is generated from bot.settings (`endpoints_for`) into var/endpoints.prod.yml at start.
@@ -192,9 +193,13 @@ class Balancer:
     def order(self, now: float | None = None) -> list[Upstream]:
         """This request's upstreams to try: the next in turn first; ones marked down last."""
         now = time.monotonic() if now is None else now
-        start = next(self._turn) % len(self.upstreams)
-        ring = self.upstreams[start:] + self.upstreams[:start]
-        return [u for u in ring if u.down_until <= now] + [u for u in ring if u.down_until > now]
+        turn = next(self._turn)
+        healthy = [u for u in self.upstreams if u.down_until <= now]
+        down = [u for u in self.upstreams if u.down_until > now]
+        if healthy:  # turns go round the healthy ones, so a dead server's share is spread evenly
+            start = turn % len(healthy)
+            healthy = healthy[start:] + healthy[:start]
+        return healthy + down
 
     async def handle(self, request: Any) -> Any:
         import aiohttp
@@ -257,6 +262,7 @@ class Cluster(Servers):
     """One action server, `instances` Rasa servers on ports from `instance_port`, the console
     (when `console_port` is set) and the balancer on `rasa_port`."""
 
+    interface: str = "127.0.0.1"  # the balancer's; run() opens it up when the API has a token
     instances: int = 2
     instance_port: int = 5006
     lock_store_url: str | None = None
@@ -430,10 +436,16 @@ def main(argv: list[str] | None = None) -> int:
     balance.add_argument("--port", type=int, required=True)
     balance.add_argument("--interface", default="127.0.0.1")
     balance.add_argument("--upstream", nargs="+", required=True)
+    endpoints = sub.add_parser("endpoints", help="write the endpoints file for this environment (containers)")
+    endpoints.add_argument("--out", type=Path, required=True)
+    endpoints.add_argument("--actions-url", help="the action server, e.g. http://actions:5055 (default: localhost:ACTIONS_PORT)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.command == "balance":
         serve_balancer(args.port, args.upstream, args.interface)
+        return 0
+    if args.command == "endpoints":
+        write_endpoints(endpoints_for(Settings.from_env(), args.actions_url), args.out)
         return 0
     return run(Settings.from_env())
 
