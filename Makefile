@@ -75,7 +75,7 @@ chromium: $(CHROMIUM) ## Install Debian's chromium (browser tests of the staff c
 .PHONY: test
 test: validate $(MODEL) $(CHROMIUM) ## Everything CI runs
 	$(BIN)/pytest -m "not e2e"
-	$(MAKE) --no-print-directory test-stories test-nlu test-e2e
+	$(MAKE) --no-print-directory test-stories test-nlu test-e2e test-load
 
 .PHONY: test-stories
 test-stories: $(MODEL) ## Test conversations (tests/test_stories.yml) against the trained model
@@ -95,6 +95,25 @@ test-nlu: $(NLU_EVAL_MODEL) ## Intent accuracy and macro F1 on a held-out 20% of
 .PHONY: test-e2e
 test-e2e: $(MODEL) ## Start the real servers and talk to them over the REST channel
 	$(BIN)/pytest -m e2e
+
+# The production shape on this machine (docs/deployment.md): the local PostgreSQL and Redis
+# unless DATABASE_URL, TRACKER_STORE_URL and LOCK_STORE_URL say otherwise.
+PROD_ENV := DATABASE_URL="$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/families_connect}" \
+	TRACKER_STORE_URL="$${TRACKER_STORE_URL:-postgresql://postgres@127.0.0.1:5432/families_connect_tracker}" \
+	LOCK_STORE_URL="$${LOCK_STORE_URL:-redis://127.0.0.1:6379/0}"
+
+.PHONY: run-prod
+run-prod: $(MODEL) ## Production shape: RASA_INSTANCES (2) Rasa servers behind a balancer on :5005, PostgreSQL, Redis
+	$(PROD_ENV) $(BIN)/python -m bot.cluster
+
+.PHONY: test-prod
+test-prod: $(MODEL) ## Fault tests and limits of the production shape, then a 60 s load test, 1 vs 2 Rasa servers
+	$(BIN)/pytest tests/prod
+	$(BIN)/python -m bench.load --seconds 60
+
+.PHONY: test-load
+test-load: $(MODEL) ## The load test, 10 s a phase (in `make test`; the fault tests run in test-e2e)
+	$(BIN)/python -m bench.load --seconds 10
 
 .PHONY: bench
 bench: $(MODEL) ## Latency over REST against a `rasa init` bot; directory queries on SQLite and PostgreSQL
