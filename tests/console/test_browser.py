@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.referrals.models import Case
-from conftest import PASSWORD
+from console_support import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 XSS = "<script>alert(1)</script>"

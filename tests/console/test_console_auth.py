@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.console import auth
 from bot.console.models import StaffSession, StaffUser
-from conftest import PASSWORD, audit_rows, csrf_from, log_in
+from console_support import PASSWORD, audit_rows, csrf_from, log_in
 
 
 def test_passwords_are_argon2id_and_rehashed_when_parameters_change(session_for, make_user):

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot.referrals.models import Case
-from conftest import audit_rows, log_in, post
+from console_support import audit_rows, log_in, post
 
 XSS = "<script>alert(1)</script>"
 
@@ -191,7 +191,7 @@ def test_transcript_missing_and_transcript_refresh(console, make_user, make_call
 def test_no_events_table_yet(settings, make_user, make_callback, tmp_path):
     import dataclasses
 
-    from conftest import Console
+    from console_support import Console
 
     make_user("sam")
     case_id = make_callback()

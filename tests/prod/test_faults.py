@@ -18,7 +18,7 @@ from bot.channels.limits import CANNOT_ANSWER, RATE_LIMITED, TOO_LONG
 from bot.cluster import tracker_problems
 from bot.referrals.models import Case
 
-from conftest import set_connections  # tests/prod/conftest.py
+from prod_support import set_connections
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prod]
 

@@ -1,0 +1,113 @@
+"""The production shape under test: an action server and two Rasa servers behind the balancer,
+on scratch PostgreSQL databases (ours and Rasa's tracker store) and a Redis database of their
+own, all on this machine. Everything is dropped afterwards."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import psycopg2
+import pytest
+import redis
+
+from bot import db
+from bot.cluster import Cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN_URL = os.environ.get("FC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Redis database 11 is the production tests' own; it is emptied afterwards.
+REDIS_URL = os.environ.get("FC_TEST_REDIS", "redis://127.0.0.1:6379/11")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+
+
+def admin() -> "psycopg2.extensions.connection":
+    connection = psycopg2.connect(POSTGRES_ADMIN_URL)
+    connection.autocommit = True
+    return connection
+
+
+def scratch_database() -> Iterator[str]:
+    name = f"fc_prod_{uuid.uuid4().hex[:10]}"
+    connection = admin()
+    with connection.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        connection = admin()
+        with connection.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.close()
+
+
+def set_connections(url: str, allowed: bool) -> None:
+    """Let nobody (superusers included) connect to the database at `url`, and end the
+    connections it has; or let them in again."""
+    name = url.rsplit("/", 1)[1]
+    connection = admin()
+    with connection.cursor() as cur:
+        cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+        if not allowed:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    connection.close()
+
+
+class ProdStack(Cluster):
+    """A Cluster with the helpers the tests use."""
+
+    def webchat(self, sender: str, message: str, timeout: float = 90) -> list[str]:
+        """One web chat message through the balancer; the texts of the replies."""
+        return [r.get("text", "") for r in self.say(sender, message, timeout=timeout, channel="webchat")]
+
+    def balancer_status(self) -> list[dict]:
+        with urllib.request.urlopen(f"{self.rasa_url}/_balancer", timeout=5) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture(scope="package")
+def stack(model_path, tmp_path_factory) -> Iterator[ProdStack]:
+    work = tmp_path_factory.mktemp("prod")
+    databases = [scratch_database(), scratch_database()]
+    app_url, tracker_url = (next(d) for d in databases)
+    cluster = ProdStack(
+        model=model_path, rasa_port=free_port(), actions_port=free_port(), instance_port=free_ports(2), instances=2,
+        database_url=app_url, tracker_store_url=tracker_url, lock_store_url=REDIS_URL,
+        log_dir=work / "logs", endpoints_path=work / "endpoints.yml",
+        # Short enough that a conversation whose server died holding its lock waits seconds, not a minute.
+        env={"TICKET_LOCK_LIFETIME": "20"},
+    )
+    try:
+        with cluster:
+            yield cluster
+    finally:
+        db.engine_for.cache_clear()
+        for d in databases:
+            for _ in d:
+                pass
+        redis.Redis.from_url(REDIS_URL).flushdb()
