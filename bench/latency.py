@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.servers import BIN, Servers, child_env, wait_for
+from bot.servers import BIN, Servers, child_env, free_port, wait_for
 from bot.settings import ROOT
 
 OUR_MESSAGES = [
@@ -39,11 +38,6 @@ OUR_MESSAGES = [
 ]
 REFERENCE_MESSAGES = ["hello", "I am sad", "yes", "no", "great", "are you a bot?", "goodbye", "hi there", "very bad", "perfect"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(url: str, sender: str, message: str) -> float:

@@ -43,7 +43,7 @@ from bot import db
 from bot.channels.limits import CANNOT_ANSWER
 from bot.cluster import Cluster, tracker_problems
 from bot.referrals.models import Case
-from bot.servers import BIN, wait_for
+from bot.servers import BIN, free_port, wait_for
 from bot.settings import ROOT
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -217,23 +217,6 @@ def drop_database(url: str) -> None:
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     admin.close()
-
-
-def free_port(count: int = 1) -> int:
-    """A free port (the first of `count` consecutive free ones)."""
-    import socket
-
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            first = s.getsockname()[1]
-        try:
-            for port in range(first + 1, first + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
 
 
 def main(argv: list[str] | None = None) -> int:

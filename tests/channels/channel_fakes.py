@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -24,6 +23,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator
+from bot.servers import free_port
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "test-twilio-auth-token"
@@ -31,11 +31,6 @@ TWILIO_NUMBER = "+447700900000"
 TELEGRAM_TOKEN = "123456:TEST-token"
 TELEGRAM_SECRET = "test-telegram-secret"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:

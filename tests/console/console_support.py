@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 import re
-import socket
 import threading
 import time
 from datetime import datetime
@@ -18,14 +17,10 @@ import requests
 from aiohttp import web
 
 from bot.settings import Settings
+from bot.servers import free_port
 
 PASSWORD = "correct horse battery"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LoopThread:

@@ -5,7 +5,6 @@ when logged out."""
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pytest
@@ -14,22 +13,9 @@ from bot.cli import main
 from bot.referrals.models import Case
 from console_support import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 XSS = "<script>alert(1)</script>"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def test_staff_work_a_callback_and_a_live_chat_in_the_browser(browser, console, fake_rasa, database_url, make_callback, make_live,

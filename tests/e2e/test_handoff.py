@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import secrets
 import time
@@ -22,22 +21,13 @@ import yaml
 from bot import db
 from bot.cli import main
 from bot.referrals.models import Case
-from bot.servers import Servers
+from bot.servers import Servers, free_port
 from sqlalchemy import select
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple 42"
 XSS = "<script>alert('x')</script> is anyone there"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +47,6 @@ def stack(model_path, tmp_path_factory):
     ) as running:
         running.database_url = database_url
         yield running
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 class WebChat:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
 import uuid
 from collections import Counter
@@ -11,18 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.servers import Servers
+from bot.servers import Servers, free_port
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

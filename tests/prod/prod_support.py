@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -18,30 +17,13 @@ import redis
 
 from bot import db
 from bot.cluster import Cluster
+from bot.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get("FC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Redis database 11 is the production tests' own; it is emptied afterwards.
 REDIS_URL = os.environ.get("FC_TEST_REDIS", "redis://127.0.0.1:6379/11")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports."""
-    while True:
-        first = free_port()
-        try:
-            for port in range(first, first + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
 
 
 def admin() -> "psycopg2.extensions.connection":
@@ -96,7 +78,7 @@ def stack(model_path, tmp_path_factory) -> Iterator[ProdStack]:
     databases = [scratch_database(), scratch_database()]
     app_url, tracker_url = (next(d) for d in databases)
     cluster = ProdStack(
-        model=model_path, rasa_port=free_port(), actions_port=free_port(), instance_port=free_ports(2), instances=2,
+        model=model_path, rasa_port=free_port(), actions_port=free_port(), instance_port=free_port(2), instances=2,
         database_url=app_url, tracker_store_url=tracker_url, lock_store_url=REDIS_URL,
         log_dir=work / "logs", endpoints_path=work / "endpoints.yml",
         # Short enough that a conversation whose server died holding its lock waits seconds, not a minute.

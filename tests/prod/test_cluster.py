@@ -4,7 +4,6 @@ servers."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import replace
 
 import pytest
@@ -13,6 +12,7 @@ from aiohttp import ClientSession, web
 
 from bot.cluster import Balancer, endpoints_for, lock_store_endpoint, tracker_store_endpoint, write_endpoints
 from bot.settings import Settings
+from bot.servers import free_port
 
 
 def test_postgres_tracker_store_and_redis_lock_store_from_urls():
@@ -47,11 +47,6 @@ def test_endpoints_file_for_a_run(tmp_path, monkeypatch):
 
 
 # --- the balancer --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 async def upstream(name: str, calls: list[str], die: bool = False) -> tuple[web.AppRunner, str]:
     async def handle(request: web.Request) -> web.StreamResponse:
