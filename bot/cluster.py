@@ -361,11 +361,9 @@ class Cluster(Servers):
 
 def run(settings: Settings) -> int:
     """`make run-prod`: the cluster, the web chat page and the retention schedule."""
-    from bot import retention
-    from bot.run import serve_webchat
+    from bot.run import foreground, model_missing
 
-    if not settings.model_path.exists():
-        print(f"No trained model at {settings.model_path}: run `make train` first.", file=sys.stderr)
+    if model_missing(settings):
         return 1
     if settings.rasa_instances > 1 and not settings.lock_store_url:
         print("More than one Rasa server needs a Redis lock store: set LOCK_STORE_URL=redis://host:6379/0.", file=sys.stderr)
@@ -387,19 +385,9 @@ def run(settings: Settings) -> int:
         log_dir=settings.var_dir / "logs",
     )
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"Starting the action server and {settings.rasa_instances} Rasa servers (about a minute)...", flush=True)
-    webchat = None
-    try:
-        cluster.start()
-        webchat = serve_webchat(settings.webchat_port, cluster.rasa_url)
-        retention.schedule(settings, every_seconds=30)
+    def banner() -> str:
         instances = ", ".join(f":{settings.rasa_instance_port + i}" for i in range(settings.rasa_instances))
-        print(
+        return (
             "\nFamilies Connect (production shape) is ready.\n"
             f"  Balancer:      {cluster.rasa_url}  ->  Rasa servers on {instances}\n"
             f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
@@ -407,9 +395,10 @@ def run(settings: Settings) -> int:
             f"  Conversations: {make_url(settings.tracker_store_url).render_as_string(hide_password=True)}\n"
             f"  Lock store:    {make_url(settings.lock_store_url).render_as_string(hide_password=True) if settings.lock_store_url else 'in memory'}\n"
             f"  Logs:          {settings.var_dir / 'logs'}/\n"
-            "Press Ctrl-C to stop.",
-            flush=True,
+            "Press Ctrl-C to stop."
         )
+
+    def wait() -> int:
         while True:
             # A Rasa server that dies is reported but not fatal: the balancer skips it.
             for index, process in cluster.rasa.items():
@@ -420,13 +409,9 @@ def run(settings: Settings) -> int:
                 print("No Rasa server left, or the action server stopped; shutting down.", file=sys.stderr)
                 return 1
             time.sleep(1)
-    except KeyboardInterrupt:
-        print("\nStopping...", flush=True)
-        return 0
-    finally:
-        if webchat is not None:
-            webchat.shutdown()
-        cluster.stop()
+
+    starting = f"Starting the action server and {settings.rasa_instances} Rasa servers (about a minute)..."
+    return foreground(settings, cluster, starting=starting, banner=banner, wait=wait)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 from bot import retention
 from bot.servers import Servers
@@ -48,11 +49,46 @@ def serve_webchat(port: int, rasa_url: str) -> http.server.ThreadingHTTPServer:
     return server
 
 
+def foreground(settings: Settings, servers: Servers, *, starting: str, banner: Callable[[], str], wait: Callable[[], int]) -> int:
+    """Start `servers` (a Servers, or bot.cluster.Cluster), the web chat page and the retention
+    schedule, print `banner()`, and return what `wait()` returns when a server stops; Ctrl-C (or
+    SIGTERM) stops everything. Shared by `make run` and `make run-prod`."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # also when started with SIGINT ignored (a background job)
+    print(starting, flush=True)
+    webchat = None
+    try:
+        servers.start()
+        webchat = serve_webchat(settings.webchat_port, servers.rasa_url)
+        # "Delete my details" within a minute; conversations and closed cases past their retention.
+        retention.schedule(settings, every_seconds=30)
+        print(banner(), flush=True)
+        return wait()
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        if webchat is not None:
+            webchat.shutdown()
+        servers.stop()
+
+
+def model_missing(settings: Settings) -> bool:
+    """Say so (and how to fix it) when there is no trained model to serve."""
+    if settings.model_path.exists():
+        return False
+    print(f"No trained model at {settings.model_path}: run `make train` first.", file=sys.stderr)
+    return True
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = Settings.from_env()
-    if not settings.model_path.exists():
-        print(f"No trained model at {settings.model_path}: run `make train` first.", file=sys.stderr)
+    if model_missing(settings):
         return 1
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     # With a token the HTTP API needs it; without one, Rasa listens on localhost only,
@@ -67,39 +103,24 @@ def main() -> int:
         console_port=settings.console_port,
     )
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)  # also when started with SIGINT ignored (a background job)
-    print("Starting the action server and Rasa (about 30 seconds)...", flush=True)
-    webchat = None
-    try:
-        servers.start()
-        webchat = serve_webchat(settings.webchat_port, servers.rasa_url)
-        # "Delete my details" within a minute; conversations and closed cases past their retention.
-        retention.schedule(settings, every_seconds=30)
-        print(
+    def banner() -> str:
+        return (
             "\nFamilies Connect is ready.\n"
             f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
             f"  Staff console: {servers.console_url}/  (create a login: .venv/bin/bot staff add-user NAME --role admin)\n"
             f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}\n"
             f"  Status:        GET  {servers.rasa_url}/status\n"
             + ("  HTTP API:      needs the token in RASA_AUTH_TOKEN\n" if token else "  HTTP API:      open, on localhost only (set RASA_AUTH_TOKEN to require a token)\n")
-            + "Press Ctrl-C to stop.",
-            flush=True,
+            + "Press Ctrl-C to stop."
         )
+
+    def wait() -> int:
         for process in servers.processes:
             process.wait()
         print("A server stopped unexpectedly; shutting down.", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nStopping...", flush=True)
-        return 0
-    finally:
-        if webchat is not None:
-            webchat.shutdown()
-        servers.stop()
+
+    return foreground(settings, servers, starting="Starting the action server and Rasa (about 30 seconds)...", banner=banner, wait=wait)
 
 
 if __name__ == "__main__":
