@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.cluster import tracker_store_endpoint
 from bot.servers import BIN, Servers, child_env, free_port, wait_for
 from bot.settings import ROOT
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         endpoints = work / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump({
             "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
-            "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "tracker.db")},
+            "tracker_store": tracker_store_endpoint(f"sqlite:///{work / 'tracker.db'}"),
         }))
         ours = Servers(
             model=args.model, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs",

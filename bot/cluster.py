@@ -43,16 +43,20 @@ logger = logging.getLogger(__name__)
 
 
 # --- endpoints from settings --------------------------------------------------------------------
+# Rasa's SQLTrackerStore with pooled SQLite connections (bot/tracker_store.py); PostgreSQL as Rasa has it.
+TRACKER_STORE_TYPE = "bot.tracker_store.SQLTrackerStore"
+
+
 def tracker_store_endpoint(url: str) -> dict[str, Any]:
     """Rasa's `tracker_store` section for a SQLAlchemy URL (sqlite:/// or postgresql://)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": parsed.database}
     if backend != "postgresql":
         raise ValueError(f"TRACKER_STORE_URL must be sqlite:/// or postgresql://, not {backend}")
     section: dict[str, Any] = {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": "postgresql",
         "url": parsed.host or "localhost",
         "port": parsed.port or 5432,

@@ -17,6 +17,7 @@ from channel_fakes import (
 )
 
 from bot.channels.telegram import SECRET_HEADER
+from bot.cluster import tracker_store_endpoint
 from bot.servers import Servers
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +39,7 @@ def servers(model_path, providers, tmp_path_factory):
     endpoints = work / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({
         "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "tracker.db")},
+        "tracker_store": tracker_store_endpoint(f"sqlite:///{work / 'tracker.db'}"),
     }))
     credentials = work / "credentials.yml"
     credentials.write_text(yaml.safe_dump({

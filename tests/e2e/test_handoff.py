@@ -20,6 +20,7 @@ import yaml
 
 from bot import db
 from bot.cli import main
+from bot.cluster import tracker_store_endpoint
 from bot.referrals.models import Case
 from bot.servers import Servers, free_port
 from sqlalchemy import select
@@ -38,7 +39,7 @@ def stack(model_path, tmp_path_factory):
     endpoints = work / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({
         "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)},
+        "tracker_store": tracker_store_endpoint(f"sqlite:///{tracker_db}"),
     }))
     database_url = f"sqlite:///{work / 'families_connect.db'}"
     with Servers(

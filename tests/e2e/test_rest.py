@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.cluster import tracker_store_endpoint
 from bot.servers import Servers, free_port
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,7 @@ def servers(model_path, tmp_path_factory):
         yaml.safe_dump(
             {
                 "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
-                "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "tracker.db")},
+                "tracker_store": tracker_store_endpoint(f"sqlite:///{work / 'tracker.db'}"),
             }
         )
     )

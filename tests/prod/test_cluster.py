@@ -10,20 +10,20 @@ import pytest
 import yaml
 from aiohttp import ClientSession, web
 
-from bot.cluster import Balancer, endpoints_for, lock_store_endpoint, tracker_store_endpoint, write_endpoints
+from bot.cluster import TRACKER_STORE_TYPE, Balancer, endpoints_for, lock_store_endpoint, tracker_store_endpoint, write_endpoints
 from bot.settings import Settings
 from bot.servers import free_port
 
 
 def test_postgres_tracker_store_and_redis_lock_store_from_urls():
     assert tracker_store_endpoint("postgresql://fc:s%40cret@db.internal:6543/tracker") == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 6543, "db": "tracker",
+        "type": TRACKER_STORE_TYPE, "dialect": "postgresql", "url": "db.internal", "port": 6543, "db": "tracker",
         "username": "fc", "password": "s@cret",
     }
     assert tracker_store_endpoint("postgresql://postgres@127.0.0.1/t") == {
-        "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": 5432, "db": "t", "username": "postgres",
+        "type": TRACKER_STORE_TYPE, "dialect": "postgresql", "url": "127.0.0.1", "port": 5432, "db": "t", "username": "postgres",
     }
-    assert tracker_store_endpoint("sqlite:///var/rasa_tracker.db") == {"type": "SQL", "dialect": "sqlite", "db": "var/rasa_tracker.db"}
+    assert tracker_store_endpoint("sqlite:///var/rasa_tracker.db") == {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": "var/rasa_tracker.db"}
     assert lock_store_endpoint("redis://:pw@cache:6380/3") == {"type": "redis", "url": "cache", "port": 6380, "db": 3, "password": "pw"}
     assert lock_store_endpoint("redis://127.0.0.1") == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 0}
     assert lock_store_endpoint(None) is None
