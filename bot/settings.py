@@ -61,6 +61,13 @@ class Settings:
     # per minute, and the longest message read (longer ones get a kind reply, not a cut).
     message_rate_limit: int = 20
     max_message_chars: int = 2000
+    # Security (docs/security.md). Secrets unset here are generated once into var/ (bot.secrets):
+    # the web chat's id-signing key, and the key the action server requires from Rasa.
+    webchat_secret: str | None = None
+    action_server_secret: str | None = None
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks);
+    # empty: the direct peer is the client (bot.net.client_address).
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -93,4 +100,17 @@ class Settings:
             rasa_instance_port=_int("RASA_INSTANCE_PORT", 5006),
             message_rate_limit=_int("MESSAGE_RATE_LIMIT", 20),
             max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
+            webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
+            action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
+            trusted_proxies=os.environ.get("TRUSTED_PROXIES", ""),
         )
+
+    def secret(self, name: str) -> str:
+        """A shared secret by name ("webchat", "action_server", "rasa_api"): the setting when
+        set, else the one generated into var/ for this install."""
+        from bot.secrets import local_secret
+
+        given = {"webchat": self.webchat_secret, "action_server": self.action_server_secret, "rasa_api": self.rasa_auth_token}
+        if name not in given:
+            raise KeyError(name)
+        return local_secret(self.var_dir, name, given[name])
