@@ -70,3 +70,16 @@ class ActionHandoff(Action):
         # Committed: the worker's queue has it. Rasa now only records what the person writes.
         dispatcher.utter_message(response="utter_handoff_waiting")
         return [ConversationPaused()]
+
+
+class ActionHandoffTimedOut(Action):
+    """Nobody claimed the live chat in time (or the last shift ended): the sweep in
+    bot/handoff.py closed the case, resumed the conversation and triggered this. Offer a call
+    back; a plain "yes" then starts the form (data/rules/referral.yml)."""
+
+    def name(self) -> Text:
+        return "action_handoff_timed_out"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_handoff_timeout_offer_callback")
+        return [SlotSet("person_offer", "callback")]

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.console.models import StaffUser
+from bot.settings import Settings
 
 JOINED_RESPONSE = "utter_handoff_worker_joined"
 HANDED_BACK_RESPONSE = "utter_handoff_ended"
@@ -53,6 +54,12 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, timeout: float = 15) -> "RasaClient":
+        """The client every caller uses (console, handoff sweep): Rasa's URL and credentials
+        from settings."""
+        return cls(settings.rasa_url, settings.rasa_auth_token, timeout=timeout)
 
     def _url(self, sender_id: str, path: str) -> str:
         params = "output_channel=latest&execute_side_effects=true"

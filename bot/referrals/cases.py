@@ -121,6 +121,18 @@ def open_live(
     return _insert_once(session, case)
 
 
+def mark_urgent(sender_id: str, *, session: Session, now: datetime | None = None) -> list[Case]:
+    """A crisis message came while this conversation waits for (or talks with) a worker: its
+    open live cases go to the top of the queue, marked urgent. The cases marked."""
+    marked = []
+    for case in open_cases_for(sender_id, session=session, kind=KIND_LIVE):
+        if not case.urgent:
+            case.urgent = True
+            case.urgent_at = now or datetime.utcnow()
+        marked.append(case)
+    return marked
+
+
 def open_cases_for(sender_id: str, *, session: Session, kind: str | None = None) -> list[Case]:
     query = select(Case).where(Case.sender_id == sender_id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)
     if kind:
@@ -232,7 +244,8 @@ def queue(
     *, session: Session, status: str | None = None, kind: str | None = None, mine: int | None = None,
     unassigned: bool = False, limit: int = 200,
 ) -> list[Case]:
-    """Cases for the staff queue, oldest waiting first; open ones unless a status is given."""
+    """Cases for the staff queue: urgent ones first, then oldest waiting first; open ones
+    unless a status is given."""
     if status is not None and status not in STATUSES:
         raise CaseError(f"Unknown status {status!r}.")
     query = select(Case)
@@ -243,7 +256,7 @@ def queue(
         query = query.where(Case.claimed_by_id == mine)
     if unassigned:
         query = query.where(Case.claimed_by_id.is_(None))
-    return list(session.execute(query.order_by(Case.created_at, Case.id).limit(limit)).scalars())
+    return list(session.execute(query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit)).scalars())
 
 
 def counts_by_status(*, session: Session) -> dict[str, int]:

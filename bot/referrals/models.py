@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, false as sa_false
 from sqlalchemy.orm import relationship
 
 import bot.console.models  # noqa: F401  (StaffUser, which cases refer to, must be mapped too)
@@ -59,6 +59,10 @@ class Case(Base):
     claimed_at = Column(DateTime)
     closed_at = Column(DateTime)
     outcome = Column(Text)
+    # A crisis message arrived while the conversation waited for a worker (bot.channels.limits):
+    # the queue shows the case first and marked urgent.
+    urgent = Column(Boolean, nullable=False, default=False, server_default=sa_false())
+    urgent_at = Column(DateTime)
     notes = relationship("CaseNote", back_populates="case", cascade="all, delete-orphan", order_by="CaseNote.id")
     claimed_by = relationship("StaffUser")
 

@@ -101,6 +101,24 @@ def test_live_case_is_opened_once_while_waiting(session_for):
     assert first.phone is None and first.name is None
 
 
+def test_a_crisis_while_waiting_puts_the_live_case_first_and_marks_it_urgent(session_for):
+    with session_for() as s, s.begin():
+        callback, _ = cases.create_callback(request(sender="a", key="a:1"), session=s)
+        waiting, _ = cases.open_live(sender_id="b", channel="webchat", request_key="b:1", session=s)
+        assert cases.mark_urgent("a", session=s) == []  # a call back is not a waiting chat
+    with session_for() as s, s.begin():
+        marked = cases.mark_urgent("b", session=s)
+        assert [c.id for c in marked] == [waiting.id]
+        first_marked_at = marked[0].urgent_at
+    with session_for() as s, s.begin():
+        cases.mark_urgent("b", session=s)  # a second crisis message keeps the first time
+    with session_for() as s:
+        assert [c.id for c in cases.queue(session=s)] == [waiting.id, callback.id]
+        stored = s.get(Case, waiting.id)
+        assert stored.urgent and stored.urgent_at == first_marked_at
+        assert not s.get(Case, callback.id).urgent
+
+
 def test_staff_work_a_case_through_to_closed(session_for):
     with session_for() as s, s.begin():
         worker = staff(s)
