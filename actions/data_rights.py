@@ -11,11 +11,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db
+from bot.actions_support import guarded
 from bot.referrals import cases
 
 logger = logging.getLogger(__name__)
 
 
+@guarded
 class ActionDeleteMyData(Action):
     """After they confirmed: delete their cases, queue the conversation's erasure, forget every slot."""
 

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db
+from bot.actions_support import guarded
 from bot.directory import areas, search
 from bot.directory.taxonomy import NEEDS
 
@@ -60,6 +61,7 @@ def utter_service(dispatcher: CollectingDispatcher, found: search.Found) -> None
     )
 
 
+@guarded
 class ActionSearchServices(Action):
     """Local services first, then county, region and national ones; three at a time."""
 
@@ -112,6 +114,7 @@ class ActionSearchServices(Action):
         return [SlotSet("need", None if broadened else need), SlotSet("directory_offset", float(offset) if page.has_more else None)]
 
 
+@guarded
 class ActionPrisonServices(Action):
     """After someone names a prison: the visitors' centre and family services there, if we know them."""
 

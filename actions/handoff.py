@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.referral import council_code, latest_message_id, user_intents
 from bot import db
+from bot.actions_support import guarded
 from bot.handoff import staff_on_shift
 from bot.referrals import cases, form
 
@@ -28,6 +29,7 @@ def _on_shift() -> bool:
         return False
 
 
+@guarded
 class ActionOfferHelpFromPerson(Action):
     """A person now (when someone is on shift), a call back, or the helpline's number."""
 
@@ -41,6 +43,7 @@ class ActionOfferHelpFromPerson(Action):
         return [SlotSet("person_offer", "live" if on_shift else "callback")]
 
 
+@guarded
 class ActionHandoff(Action):
     """Queue the conversation for a worker and go quiet; if nobody is on, offer a call back."""
 
@@ -72,6 +75,7 @@ class ActionHandoff(Action):
         return [ConversationPaused()]
 
 
+@guarded
 class ActionHandoffTimedOut(Action):
     """Nobody claimed the live chat in time (or the last shift ended): the sweep in
     bot/handoff.py closed the case, resumed the conversation and triggered this. Offer a call

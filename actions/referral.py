@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db
+from bot.actions_support import guarded
 from bot.directory import search
 from bot.referrals import cases, form
 from bot.referrals.consent import CONSENT_VERSION, consent_time, parse_consent_time
@@ -69,6 +70,7 @@ def summary_for(tracker: Tracker, note: Optional[str] = None, limit: int = 200) 
     )
 
 
+@guarded
 class ValidateReferralForm(FormValidationAction):
     """Checks each answer; after MAX_TRIES unusable answers to one question, stops kindly."""
 
@@ -164,6 +166,7 @@ class ValidateReferralForm(FormValidationAction):
 
 # --- questions that need more than the slots --------------------------------------------------
 
+@guarded
 class ActionAskReferralConsent(Action):
     """The consent question, with the retention period the deployment actually uses."""
 
@@ -177,6 +180,7 @@ class ActionAskReferralConsent(Action):
         return []
 
 
+@guarded
 class ActionAskReferralPhone(Action):
     """By text message, offer the number they're texting from."""
 
@@ -189,6 +193,7 @@ class ActionAskReferralPhone(Action):
         return []
 
 
+@guarded
 class ActionAskReferralNote(Action):
     """What the call is about, from the conversation, and the chance to add a few words."""
 
@@ -204,6 +209,7 @@ class ActionAskReferralNote(Action):
         return []
 
 
+@guarded
 class ActionAskReferralConfirmed(Action):
     """Everything that will be sent, to check before sending."""
 
@@ -223,6 +229,7 @@ class ActionAskReferralConfirmed(Action):
 
 # --- after the form -------------------------------------------------------------------------
 
+@guarded
 class ActionSubmitReferral(Action):
     """Store the call back (committed before replying), or say why nothing was stored."""
 
@@ -272,6 +279,7 @@ class ActionSubmitReferral(Action):
         return reset_referral()
 
 
+@guarded
 class ActionStopReferral(Action):
     """They changed their mind, or a safety message came first: the form has stopped, nothing is kept."""
 
@@ -284,6 +292,7 @@ class ActionStopReferral(Action):
         return reset_referral() + [SlotSet("requested_slot", None)]
 
 
+@guarded
 class ActionCancelCallback(Action):
     """Cancel this conversation's open call backs (their details are removed from the cases)."""
 

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import make_url
 
+from bot import log_hygiene
+from bot.endpoints import action_endpoint, write_endpoints
 from bot.servers import BIN, Servers, wait_for
 from bot.settings import Settings
 
@@ -86,22 +87,16 @@ def lock_store_endpoint(url: str | None) -> dict[str, Any] | None:
 
 
 def endpoints_for(settings: Settings, actions_url: str | None = None) -> dict[str, Any]:
-    """endpoints.yml for a run: the action server, the tracker store and the lock store."""
+    """endpoints.yml for a run: the action server (with the key it requires), the tracker
+    store and the lock store."""
     endpoints: dict[str, Any] = {
-        "action_endpoint": {"url": f"{actions_url or f'http://localhost:{settings.actions_port}'}/webhook"},
+        "action_endpoint": action_endpoint(actions_url or f"http://localhost:{settings.actions_port}", settings.secret("action_server")),
         "tracker_store": tracker_store_endpoint(settings.tracker_store_url),
     }
     lock_store = lock_store_endpoint(settings.lock_store_url)
     if lock_store:
         endpoints["lock_store"] = lock_store
     return endpoints
-
-
-def write_endpoints(endpoints: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Generated from the environment by bot/cluster.py at start; do not edit.\n" + yaml.safe_dump(endpoints, sort_keys=False))
-    os.chmod(path, 0o600)  # it may hold database passwords
-    return path
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -266,7 +261,7 @@ class Cluster(Servers):
     """One action server, `instances` Rasa servers on ports from `instance_port`, the console
     (when `console_port` is set) and the balancer on `rasa_port`."""
 
-    interface: str = "127.0.0.1"  # the balancer's; run() opens it up when the API has a token
+    interface: str | None = None  # the balancer's (default RASA_INTERFACE: localhost)
     instances: int = 2
     instance_port: int = 5006
     lock_store_url: str | None = None
@@ -290,34 +285,21 @@ class Cluster(Servers):
         )
 
     def start_actions(self, timeout: float = 120) -> None:
-        self.actions = self._spawn(
-            "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)]
-        )
+        self.actions = self._spawn("actions", self.actions_args())
         wait_for(f"{self.actions_url}/health", timeout, self.actions)
 
     def stop_actions(self) -> None:
         self._kill(self.actions, signal.SIGTERM)
 
     def start_instance(self, index: int, wait: bool = True, timeout: float = 240) -> None:
-        args = [
-            str(BIN / "rasa"), "run",
-            "--model", str(self.model),
-            "--port", str(self.instance_port + index),
-            "--interface", "127.0.0.1",  # only the balancer reaches a Rasa server
-            "--endpoints", str(self.endpoints),
-            "--credentials", str(self.credentials),
-            "--enable-api",
-            "--cors", "*",
-        ]
-        if self.auth_token:
-            args += ["--auth-token", self.auth_token]
+        # Only the balancer reaches a Rasa server.
+        args = self.rasa_args(self.instance_port + index, self.endpoints, "127.0.0.1")
         self.rasa[index] = self._spawn(f"rasa-{index}", args)
         if wait:
             self.wait_instance(index, timeout)
 
     def wait_instance(self, index: int, timeout: float = 240) -> None:
-        token = f"?token={self.auth_token}" if self.auth_token else ""
-        wait_for(f"{self.instance_url(index)}/status{token}", timeout, self.rasa[index])
+        wait_for(f"{self.instance_url(index)}/status", timeout, self.rasa[index], api_secret=self.auth_token)
 
     def kill_instance(self, index: int) -> None:
         """Kill one Rasa server at once (SIGKILL: no clean shutdown, as in a crash)."""
@@ -340,6 +322,9 @@ class Cluster(Servers):
         if settings.lock_store_url:
             self.env.setdefault("LOCK_STORE_URL", settings.lock_store_url)  # the channels' rate limit
         self.prepare_database()
+        from dataclasses import replace
+
+        settings = replace(settings, action_server_secret=self.env["ACTION_SERVER_SECRET"])
         path = self.endpoints_path or settings.var_dir / "endpoints.prod.yml"
         self.endpoints = write_endpoints(endpoints_for(settings, self.actions_url), path)
         try:
@@ -347,13 +332,13 @@ class Cluster(Servers):
             for index in range(self.instances):
                 self.start_instance(index, wait=False)
             if self.console_port:
-                console = self._spawn("console", [str(BIN / "python"), "-m", "bot.console", "--port", str(self.console_port)])
+                console = self._spawn("console", [str(BIN / "python"), "-m", "bot.log_hygiene", "bot.console", "--port", str(self.console_port)])
                 wait_for(f"{self.console_url}/login", timeout, console)
             for index in range(self.instances):
                 self.wait_instance(index, timeout)
             self.balancer = self._spawn(
                 "balancer",
-                [str(BIN / "python"), "-m", "bot.cluster", "balance", "--port", str(self.rasa_port), "--interface", self.interface,
+                [str(BIN / "python"), "-m", "bot.cluster", "balance", "--port", str(self.rasa_port), "--interface", str(self.interface),
                  "--upstream", *[self.instance_url(i) for i in range(self.instances)]],
             )
             wait_for(f"{self.rasa_url}/_balancer", 30, self.balancer)
@@ -376,13 +361,10 @@ def run(settings: Settings) -> int:
         print("More than one Rasa server needs a shared tracker store: set TRACKER_STORE_URL=postgresql://...", file=sys.stderr)
         return 1
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    token = settings.rasa_auth_token
     cluster = Cluster(
         model=settings.model_path,
         rasa_port=settings.rasa_port,
         actions_port=settings.actions_port,
-        auth_token=token,
-        interface="0.0.0.0" if token else "127.0.0.1",
         console_port=settings.console_port,
         instances=settings.rasa_instances,
         instance_port=settings.rasa_instance_port,
@@ -423,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     balance = sub.add_parser("balance", help="run only the round-robin balancer")
     balance.add_argument("--port", type=int, required=True)
-    balance.add_argument("--interface", default="127.0.0.1")
+    balance.add_argument("--interface", default=None, help="default: RASA_INTERFACE (localhost)")
     balance.add_argument("--upstream", nargs="+", required=True)
     endpoints = sub.add_parser("endpoints", help="write the endpoints file for this environment (containers)")
     endpoints.add_argument("--out", type=Path, required=True)
@@ -431,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.command == "balance":
-        serve_balancer(args.port, args.upstream, args.interface)
+        log_hygiene.install()
+        serve_balancer(args.port, args.upstream, args.interface or Settings.from_env().rasa_interface)
         return 0
     if args.command == "endpoints":
         write_endpoints(endpoints_for(Settings.from_env(), args.actions_url), args.out)

@@ -15,6 +15,7 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.api_auth import auth_headers
 from bot.console.models import StaffUser
 from bot.settings import Settings
 
@@ -48,30 +49,33 @@ def end_shift(user_id: int, *, session: Session) -> None:
 
 
 class RasaClient:
-    """The few calls the console makes to Rasa's HTTP API (needs `--enable-api`)."""
+    """The few calls the console makes to Rasa's HTTP API (needs `--enable-api`).
 
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 15) -> None:
+    Each request carries `Authorization: Bearer <JWT>`, a two-minute token signed with the
+    `rasa_api` secret (bot/api_auth.py); nothing secret goes in a URL."""
+
+    def __init__(self, base_url: str, secret: str | None = None, timeout: float = 15) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
+        self.secret = secret
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout: float = 15) -> "RasaClient":
-        """The client every caller uses (console, handoff sweep): Rasa's URL and credentials
-        from settings."""
-        return cls(settings.rasa_url, settings.rasa_auth_token, timeout=timeout)
+        """The client every caller uses (console, handoff sweep): Rasa's URL and the API's
+        secret from settings (RASA_AUTH_TOKEN, else the one generated into var/)."""
+        return cls(settings.rasa_url, settings.secret("rasa_api"), timeout=timeout)
 
     def _url(self, sender_id: str, path: str) -> str:
-        params = "output_channel=latest&execute_side_effects=true"
-        if self.token:
-            params += "&token=" + quote(self.token)
-        # Sanic 21.12 does not decode path parameters: "+447..." (an SMS sender) must stay as it is.
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='+')}/{path}?{params}"
+        # Sanic 21.12 does not decode path parameters: "sms:+447..." must stay as it is.
+        return f"{self.base_url}/conversations/{quote(sender_id, safe='+:')}/{path}?output_channel=latest&execute_side_effects=true"
+
+    def _headers(self) -> dict[str, str]:
+        return auth_headers(self.secret) if self.secret else {}
 
     async def _post(self, url: str, body: object) -> None:
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as http:
-                async with http.post(url, json=body) as reply:
+                async with http.post(url, json=body, headers=self._headers()) as reply:
                     if reply.status != 200:
                         raise RasaUnavailable(f"the assistant answered {reply.status}")
         except aiohttp.ClientError as exc:

@@ -91,15 +91,12 @@ def main() -> int:
     if model_missing(settings):
         return 1
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    # With a token the HTTP API needs it; without one, Rasa listens on localhost only,
-    # so /status answers 200 to local checks and nothing outside this machine can reach the API.
-    token = settings.rasa_auth_token
+    # Rasa and the action server listen on localhost (RASA_INTERFACE, ACTIONS_INTERFACE); the
+    # HTTP API always needs a JWT made with the `rasa_api` secret (bot/api_auth.py).
     servers = Servers(
         model=settings.model_path,
         rasa_port=settings.rasa_port,
         actions_port=settings.actions_port,
-        auth_token=token,
-        interface="0.0.0.0" if token else "127.0.0.1",
         console_port=settings.console_port,
     )
 
@@ -108,10 +105,10 @@ def main() -> int:
             "\nFamilies Connect is ready.\n"
             f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
             f"  Staff console: {servers.console_url}/  (create a login: .venv/bin/bot staff add-user NAME --role admin)\n"
-            f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}\n"
-            f"  Status:        GET  {servers.rasa_url}/status\n"
-            + ("  HTTP API:      needs the token in RASA_AUTH_TOKEN\n" if token else "  HTTP API:      open, on localhost only (set RASA_AUTH_TOKEN to require a token)\n")
-            + "Press Ctrl-C to stop."
+            f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}  (this machine only)\n"
+            f"  HTTP API:      {servers.rasa_url}  (Authorization: Bearer JWT signed with {settings.var_dir / 'rasa_api.secret'} or RASA_AUTH_TOKEN: bot/api_auth.py)\n"
+            f"  Listening on:  {servers.interface} (Rasa), {settings.actions_interface} (actions)\n"
+            "Press Ctrl-C to stop."
         )
 
     def wait() -> int:

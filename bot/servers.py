@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.api_auth import auth_headers
+from bot.endpoints import from_template, write_endpoints
 from bot.settings import ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,8 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.update(
         {
             "RASA_TELEMETRY_ENABLED": "false",
+            # Sanic's access log (each request's URL and the client's address) off everywhere.
+            "SANIC_ACCESS_LOG": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
@@ -52,15 +56,17 @@ def free_port(count: int = 1) -> int:
             continue
 
 
-def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
-    """Poll url until it answers 200; fail early if the process dies."""
+def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None, api_secret: str | None = None) -> None:
+    """Poll url until it answers 200 (with a fresh API token each time when `api_secret` is
+    given); fail early if the process dies."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process for {url} exited with code {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            headers = auth_headers(api_secret) if api_secret else {}
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
@@ -71,14 +77,21 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) 
 
 @dataclass
 class Servers:
-    """The action server and one Rasa server, as started by `start`."""
+    """The action server and one Rasa server, as started by `start`.
+
+    Both listen on localhost unless `interface` (default RASA_INTERFACE) / ACTIONS_INTERFACE
+    say otherwise. Rasa's HTTP API needs a JWT made with `auth_token` (default: the `rasa_api`
+    secret, RASA_AUTH_TOKEN or generated into var/); the action server needs the
+    `action_server` secret, which Rasa sends from the endpoints file written at start from
+    the template `endpoints` into `endpoints_path` (default var/endpoints.<rasa port>.yml)."""
 
     model: Path
     rasa_port: int = 5005
     actions_port: int = 5055
     auth_token: str | None = None
-    interface: str = "0.0.0.0"
+    interface: str | None = None
     endpoints: Path = ROOT / "endpoints.yml"
+    endpoints_path: Path | None = None
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path | None = None
     database_url: str | None = None  # default: DATABASE_URL, else SQLite in var/
@@ -125,42 +138,71 @@ class Servers:
         self.env.setdefault("DATABASE_URL", url)
         self.env.setdefault("TRACKER_STORE_URL", self.tracker_store_url or settings.tracker_store_url)
         self.env.setdefault("RASA_URL", self.rasa_url)
-        if self.auth_token:
-            self.env.setdefault("RASA_AUTH_TOKEN", self.auth_token)
+        self.prepare_secrets(settings)
         db.upgrade(url)
         with db.session_factory(url)() as session, session.begin():
             counts = load_seed(session)
         logger.info("service directory: %(created)d new, %(updated)d updated, %(unchanged)d unchanged seed entries", counts)
 
+    def prepare_secrets(self, settings: Settings) -> None:
+        """Settle the shared secrets once, here, and hand them to every child in its
+        environment (never on a command line), so all processes of this run agree."""
+        if self.interface is None:
+            self.interface = settings.rasa_interface
+        self.auth_token = self.env.setdefault("RASA_AUTH_TOKEN", self.auth_token or settings.secret("rasa_api"))
+        self.env.setdefault("ACTION_SERVER_SECRET", settings.secret("action_server"))
+        self.env.setdefault("RASA_INTERFACE", self.interface)
+        settings.cors_origin_list()  # refuse "*" before starting anything
+
+    def api_headers(self) -> dict[str, str]:
+        """Headers for one call to Rasa's HTTP API (a fresh short-lived JWT)."""
+        return auth_headers(str(self.auth_token))
+
+    def api(self, path: str, body: object | None = None, timeout: float = 30) -> tuple[int, object]:
+        """Call Rasa's HTTP API with a Bearer JWT (POST when there is a body): (status, JSON)."""
+        request = urllib.request.Request(
+            self.rasa_url + path, data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **self.api_headers()},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def actions_args(self) -> list[str]:
+        return [str(BIN / "python"), "-m", "bot.action_server", "--port", str(self.actions_port)]
+
+    def rasa_args(self, port: int, endpoints: Path, interface: str) -> list[str]:
+        """One Rasa server: bot.rasa_server adds the API's JWT auth, CORS and hygiene."""
+        return [
+            str(BIN / "python"), "-m", "bot.rasa_server",
+            "--model", str(self.model),
+            "--port", str(port),
+            "--interface", interface,
+            "--endpoints", str(endpoints),
+            "--credentials", str(self.credentials),
+        ]
+
     def start(self, timeout: float = 240) -> "Servers":
         self.prepare_database()
-        actions = self._spawn(
-            "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)]
+        settings = Settings.from_env()
+        endpoints = write_endpoints(
+            from_template(self.endpoints, self.actions_url, self.env["ACTION_SERVER_SECRET"]),
+            self.endpoints_path or settings.var_dir / f"endpoints.{self.rasa_port}.yml",
         )
-        # The action server listens on /health; point Rasa at it whatever the port.
-        rasa_args = [
-            str(BIN / "rasa"), "run",
-            "--model", str(self.model),
-            "--port", str(self.rasa_port),
-            "--interface", self.interface,
-            "--endpoints", str(self.endpoints),
-            "--credentials", str(self.credentials),
-            "--enable-api",
-            "--cors", "*",
-        ]
-        if self.auth_token:
-            rasa_args += ["--auth-token", self.auth_token]
-        rasa = self._spawn("rasa", rasa_args)
+        actions = self._spawn("actions", self.actions_args())
+        rasa = self._spawn("rasa", self.rasa_args(self.rasa_port, endpoints, str(self.interface)))
         console = None
         if self.console_port:
             console = self._spawn(
-                "console", [str(BIN / "python"), "-m", "bot.console", "--port", str(self.console_port)]
+                "console", [str(BIN / "python"), "-m", "bot.log_hygiene", "bot.console", "--port", str(self.console_port)]
             )
         try:
             wait_for(f"{self.actions_url}/health", timeout, actions)
             if console is not None:
                 wait_for(f"{self.console_url}/login", timeout, console)
-            wait_for(f"{self.rasa_url}/status" + (f"?token={self.auth_token}" if self.auth_token else ""), timeout, rasa)
+            wait_for(f"{self.rasa_url}/status", timeout, rasa, api_secret=self.auth_token)
         except Exception:
             self.stop()
             raise
@@ -186,7 +228,8 @@ class Servers:
         self._logs.clear()
 
     def say(self, sender: str, message: str, timeout: float = 30, channel: str = "rest") -> list[dict]:
-        """Send one message over the REST (or web chat) channel and return the bot's replies."""
+        """Send one message over the REST (or web chat) channel and return the bot's replies
+        (REST is reachable only here on localhost: deploy/nginx.conf does not route it)."""
         request = urllib.request.Request(
             f"{self.rasa_url}/webhooks/{channel}/webhook",
             data=json.dumps({"sender": sender, "message": message}).encode(),

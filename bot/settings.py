@@ -68,6 +68,13 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks);
     # empty: the direct peer is the client (bot.net.client_address).
     trusted_proxies: str = ""
+    # Where Rasa (and make run-prod's balancer) and the action server listen: localhost unless
+    # set (containers set 0.0.0.0 on their internal network). A token never opens them up.
+    rasa_interface: str = "127.0.0.1"
+    actions_interface: str = "127.0.0.1"
+    # Origins allowed to call Rasa from a browser (CORS): the web chat page's own, comma-separated;
+    # "*" is refused. Empty: http://localhost:$WEBCHAT_PORT (and 127.0.0.1).
+    cors_origins: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -103,6 +110,9 @@ class Settings:
             webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
             action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
             trusted_proxies=os.environ.get("TRUSTED_PROXIES", ""),
+            rasa_interface=os.environ.get("RASA_INTERFACE") or "127.0.0.1",
+            actions_interface=os.environ.get("ACTIONS_INTERFACE") or "127.0.0.1",
+            cors_origins=os.environ.get("CORS_ORIGINS", ""),
         )
 
     def secret(self, name: str) -> str:
@@ -114,3 +124,12 @@ class Settings:
         if name not in given:
             raise KeyError(name)
         return local_secret(self.var_dir, name, given[name])
+
+    def cors_origin_list(self) -> list[str]:
+        """The origins Rasa answers cross-origin requests from; never "*" (refused with an error)."""
+        origins = [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+        if not origins:
+            origins = [f"http://localhost:{self.webchat_port}", f"http://127.0.0.1:{self.webchat_port}"]
+        if any("*" in o for o in origins):
+            raise ValueError("CORS_ORIGINS must name the web chat page's origin(s), never '*'")
+        return origins
