@@ -92,6 +92,7 @@ class Servers:
     interface: str | None = None
     endpoints: Path = ROOT / "endpoints.yml"
     endpoints_path: Path | None = None
+    actions_imports: tuple[str, ...] = ()  # modules the action server imports first (tests: fault injection)
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path | None = None
     database_url: str | None = None  # default: DATABASE_URL, else SQLite in var/
@@ -171,7 +172,10 @@ class Servers:
             return error.code, json.loads(error.read() or b"null")
 
     def actions_args(self) -> list[str]:
-        return [str(BIN / "python"), "-m", "bot.action_server", "--port", str(self.actions_port)]
+        args = [str(BIN / "python"), "-m", "bot.action_server", "--port", str(self.actions_port)]
+        for module in self.actions_imports:
+            args += ["--also-import", module]
+        return args
 
     def rasa_args(self, port: int, endpoints: Path, interface: str) -> list[str]:
         """One Rasa server: bot.rasa_server adds the API's JWT auth, CORS and hygiene."""
