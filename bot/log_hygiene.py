@@ -21,7 +21,7 @@ PATTERNS = [
     # Sender ids carry their channel: sms:+447700900123, tg:123456789, wc:<signed id>.
     re.compile(r"\b(?:sms|tg|wc|telegram|twilio|webchat):[^\s'\",;)}\]]+", re.I),
     # JWTs and bearer tokens.
-    re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"),
+    re.compile(r"\beyJ[\w-]+\.[\w-]*\.?[\w-]*"),
     re.compile(r"(?i)((?:bearer\s+)|(?:token|secret|key|password|authorization)[\"']?\s*[=:]\s*[\"']?)[^\s&'\",;]+"),
     # Phone numbers: +44 7700 900123, 07700900123, (0191) 496 0000, 0044..., long digit runs.
     re.compile(r"(?<![\w.])(?:\+|00)?\d(?:[\s()-]{0,2}\d){8,14}(?![\w.])"),

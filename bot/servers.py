@@ -83,7 +83,8 @@ class Servers:
     say otherwise. Rasa's HTTP API needs a JWT made with `auth_token` (default: the `rasa_api`
     secret, RASA_AUTH_TOKEN or generated into var/); the action server needs the
     `action_server` secret, which Rasa sends from the endpoints file written at start from
-    the template `endpoints` into `endpoints_path` (default var/endpoints.<rasa port>.yml)."""
+    the template `endpoints` into `endpoints_path` (default var/endpoints.<rasa port>.yml, or
+    beside a template of the caller's)."""
 
     model: Path
     rasa_port: int = 5005
@@ -188,12 +189,18 @@ class Servers:
             "--credentials", str(self.credentials),
         ]
 
+    def _default_endpoints_path(self, settings: Settings) -> Path:
+        """var/endpoints.<port>.yml for the repository's template; beside any other template."""
+        if self.endpoints.resolve() == (ROOT / "endpoints.yml").resolve():
+            return settings.var_dir / f"endpoints.{self.rasa_port}.yml"
+        return self.endpoints.with_name(f"{self.endpoints.stem}.{self.rasa_port}.run.yml")
+
     def start(self, timeout: float = 240) -> "Servers":
         self.prepare_database()
         settings = Settings.from_env()
         endpoints = write_endpoints(
             from_template(self.endpoints, self.actions_url, self.env["ACTION_SERVER_SECRET"]),
-            self.endpoints_path or settings.var_dir / f"endpoints.{self.rasa_port}.yml",
+            self.endpoints_path or self._default_endpoints_path(settings),
         )
         actions = self._spawn("actions", self.actions_args())
         rasa = self._spawn("rasa", self.rasa_args(self.rasa_port, endpoints, str(self.interface)))

@@ -101,7 +101,7 @@ def staff_reply(servers, sender: str, text: str) -> None:
         f"{servers.rasa_url}/conversations/{sender}/tracker/events"
         "?output_channel=latest&execute_side_effects=true",
         data=json.dumps([{"event": "bot", "text": text}]).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **servers.api_headers()},  # the API needs a Bearer JWT
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200

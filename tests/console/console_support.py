@@ -40,7 +40,10 @@ class LoopThread:
 
 
 class FakeRasa:
-    """Rasa's conversation endpoints, recording each POST as (path, query, body). `fail` answers 500."""
+    """Rasa's conversation endpoints, recording each POST as (path, query, body). `fail` answers 500.
+    Like Rasa, it answers 401 unless the request carries a Bearer JWT signed with `secret`."""
+
+    secret = "secret-token"  # the console's RASA_AUTH_TOKEN in these tests
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, dict[str, str], Any]] = []
@@ -62,6 +65,12 @@ class FakeRasa:
     async def _record(self, request: web.Request) -> web.Response:
         if self.fail:
             return web.json_response({"error": "down"}, status=500)
+        import jwt
+
+        try:
+            jwt.decode(request.headers.get("Authorization", "").removeprefix("Bearer "), self.secret, algorithms=["HS256"])
+        except jwt.PyJWTError:
+            return web.json_response({"error": "NotAuthenticated"}, status=401)
         self.posts.append((request.path, dict(request.query), await request.json()))
         return web.json_response({"ok": True})
 
@@ -123,7 +132,7 @@ def tracker_url(database_url) -> str:
 def settings(database_url, tracker_url, fake_rasa, tmp_path) -> Settings:
     return dataclasses.replace(
         Settings.from_env(), database_url=database_url, tracker_store_url=tracker_url, rasa_url=fake_rasa.url,
-        rasa_auth_token="secret-token", var_dir=tmp_path,
+        rasa_auth_token=fake_rasa.secret, var_dir=tmp_path,
     )
 
 

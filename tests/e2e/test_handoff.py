@@ -42,11 +42,14 @@ def stack(model_path, tmp_path_factory):
         "tracker_store": tracker_store_endpoint(f"sqlite:///{tracker_db}"),
     }))
     database_url = f"sqlite:///{work / 'families_connect.db'}"
+    webchat_port = free_port()  # the page's origin is the one Rasa answers cross-origin (CORS_ORIGINS)
     with Servers(
         model=model_path, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs",
         database_url=database_url, tracker_store_url=f"sqlite:///{tracker_db}", console_port=free_port(),
+        env={"CORS_ORIGINS": f"http://localhost:{webchat_port}"},
     ) as running:
         running.database_url = database_url
+        running.webchat_port = webchat_port
         yield running
 
 
@@ -151,7 +154,7 @@ def test_the_web_chat_page_in_a_browser(stack, browser):
     """The page `make run` serves: ask, get an answer, press a button, and a worker's reply shows up."""
     from bot.run import serve_webchat
 
-    port = free_port()
+    port = stack.webchat_port
     server = serve_webchat(port, stack.rasa_url)
     try:
         page = browser.new_page()

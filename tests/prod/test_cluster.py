@@ -35,12 +35,16 @@ def test_postgres_tracker_store_and_redis_lock_store_from_urls():
 
 def test_endpoints_file_for_a_run(tmp_path, monkeypatch):
     monkeypatch.delenv("LOCK_STORE_URL", raising=False)
-    settings = replace(Settings.from_env(), tracker_store_url="postgresql://postgres@127.0.0.1:5432/t", actions_port=5999)
+    key = "k" * 43
+    settings = replace(
+        Settings.from_env(), tracker_store_url="postgresql://postgres@127.0.0.1:5432/t", actions_port=5999, action_server_secret=key
+    )
     assert "lock_store" not in endpoints_for(settings)  # in memory: one Rasa server only
     settings = replace(settings, lock_store_url="redis://127.0.0.1:6379/0")
     path = write_endpoints(endpoints_for(settings), tmp_path / "endpoints.yml")
     written = yaml.safe_load(path.read_text())
-    assert written["action_endpoint"] == {"url": "http://localhost:5999/webhook"}
+    # Rasa sends the action server's key with every call (bot/action_server.py refuses others).
+    assert written["action_endpoint"] == {"url": "http://localhost:5999/webhook", "headers": {"X-Action-Server-Key": key}}
     assert written["tracker_store"]["dialect"] == "postgresql" and written["lock_store"]["type"] == "redis"
     assert path.stat().st_mode & 0o777 == 0o600
     assert "${" not in path.read_text()
