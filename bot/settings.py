@@ -68,6 +68,18 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks);
     # empty: the direct peer is the client (bot.net.client_address).
     trusted_proxies: str = ""
+    # Channel limits besides the per-conversation MESSAGE_RATE_LIMIT (bot/channels/limits.py),
+    # each a count a sliding minute: messages from one client address (IPv6 grouped by /64;
+    # web chat only: SMS and Telegram come from the provider's addresses), messages from
+    # everyone together, web chat ids issued to one address, polls of one conversation and
+    # polls from one address.
+    address_rate_limit: int = 120
+    global_rate_limit: int = 3000
+    session_rate_limit: int = 20
+    poll_rate_limit: int = 60
+    address_poll_rate_limit: int = 1200
+    # SMS: seconds a turn may take before the person gets the kind apology instead.
+    sms_turn_timeout: int = 60
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -103,6 +115,12 @@ class Settings:
             webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
             action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
             trusted_proxies=os.environ.get("TRUSTED_PROXIES", ""),
+            address_rate_limit=_int("ADDRESS_RATE_LIMIT", 120),
+            global_rate_limit=_int("GLOBAL_RATE_LIMIT", 3000),
+            session_rate_limit=_int("SESSION_RATE_LIMIT", 20),
+            poll_rate_limit=_int("POLL_RATE_LIMIT", 60),
+            address_poll_rate_limit=_int("ADDRESS_POLL_RATE_LIMIT", 1200),
+            sms_turn_timeout=_int("SMS_TURN_TIMEOUT", 60),
         )
 
     def secret(self, name: str) -> str:
