@@ -118,6 +118,7 @@ class TwilioOutput(OutputChannel):
         self.config = config
         self._client: Client | None = None
         self.sent = 0  # SMS that went out through this output channel
+        self.attempted = 0  # replies it was asked to send
 
     @classmethod
     def name(cls) -> Text:
@@ -150,6 +151,7 @@ class TwilioOutput(OutputChannel):
 
     async def send_sms(self, recipient_id: Text, text: Text, payloads: list[str] | None = None) -> int:
         """Send `text` to `recipient_id` in at most three messages; returns how many went."""
+        self.attempted += 1
         if not self.config.enabled:
             logger.warning("twilio: SMS channel is not configured; a reply was dropped")
             return 0
@@ -262,7 +264,9 @@ class TwilioInput(InputChannel):
                 app,
                 self.config.database_url,
             )
-            return answered or output.sent > 0  # (not answered: limits.answer tried the apology)
+            # Complete if an SMS went out, or Rasa rightly said nothing (a worker has the
+            # conversation); not if every reply, the apology included, failed to send.
+            return output.sent > 0 or (answered and output.attempted == 0)
         if what in ("stopped", "started"):
             # Twilio itself confirms STOP and START (and blocks or unblocks the number).
             logger.info("twilio: a number %s", "opted out" if what == "stopped" else "opted back in")
