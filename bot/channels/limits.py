@@ -95,9 +95,10 @@ def address_group(address: str | None) -> str | None:
         ip = ipaddress.ip_address(address.strip().strip("[]"))
     except ValueError:
         return address
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if ip.version == 6 and mapped is None:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(mapped or ip)
 
 
 @dataclass
