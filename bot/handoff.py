@@ -66,7 +66,7 @@ class RasaClient:
         if self.token:
             params += "&token=" + quote(self.token)
         # Sanic 21.12 does not decode path parameters: "+447..." (an SMS sender) must stay as it is.
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='+')}/{path}?{params}"
+        return f"{self.base_url}/conversations/{quote(sender_id, safe='+:')}/{path}?{params}"  # ids are sms:+44…, tg:…, wc:…
 
     async def _post(self, url: str, body: object) -> None:
         try:
