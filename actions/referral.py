@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import db
+from bot import db, senders
 from bot.actions_support import guarded
 from bot.directory import search
 from bot.referrals import cases, form
@@ -108,7 +108,8 @@ class ValidateReferralForm(FormValidationAction):
         text = str(value)
         answer = form.parse_yes_no(text) if not any(c.isdigit() for c in text) else None
         if answer is True and tracker.get_latest_input_channel() == SMS_CHANNEL:
-            text = tracker.sender_id  # on SMS the conversation is the number they're texting from
+            # On SMS the conversation is the number they're texting from (sender id "sms:+44…").
+            text = senders.phone_of(tracker.sender_id) or senders.address_of(tracker.sender_id)
         elif answer is False:
             return {"referral_phone": "no", "referral_outcome": "declined"}  # they'd rather not give one
         try:

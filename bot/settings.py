@@ -75,6 +75,18 @@ class Settings:
     # Origins allowed to call Rasa from a browser (CORS): the web chat page's own, comma-separated;
     # "*" is refused. Empty: http://localhost:$WEBCHAT_PORT (and 127.0.0.1).
     cors_origins: str = ""
+    # Channel limits besides the per-conversation MESSAGE_RATE_LIMIT (bot/channels/limits.py),
+    # each a count a sliding minute: messages from one client address (IPv6 grouped by /64;
+    # web chat only: SMS and Telegram come from the provider's addresses), messages from
+    # everyone together, web chat ids issued to one address, polls of one conversation and
+    # polls from one address.
+    address_rate_limit: int = 120
+    global_rate_limit: int = 3000
+    session_rate_limit: int = 20
+    poll_rate_limit: int = 60
+    address_poll_rate_limit: int = 1200
+    # SMS: seconds a turn may take before the person gets the kind apology instead.
+    sms_turn_timeout: int = 60
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -113,6 +125,12 @@ class Settings:
             rasa_interface=os.environ.get("RASA_INTERFACE") or "127.0.0.1",
             actions_interface=os.environ.get("ACTIONS_INTERFACE") or "127.0.0.1",
             cors_origins=os.environ.get("CORS_ORIGINS", ""),
+            address_rate_limit=_int("ADDRESS_RATE_LIMIT", 120),
+            global_rate_limit=_int("GLOBAL_RATE_LIMIT", 3000),
+            session_rate_limit=_int("SESSION_RATE_LIMIT", 20),
+            poll_rate_limit=_int("POLL_RATE_LIMIT", 60),
+            address_poll_rate_limit=_int("ADDRESS_POLL_RATE_LIMIT", 1200),
+            sms_turn_timeout=_int("SMS_TURN_TIMEOUT", 60),
         )
 
     def secret(self, name: str) -> str:

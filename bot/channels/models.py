@@ -7,6 +7,10 @@ several Rasa servers can share it:
   reply of "2" means the second;
 - `sms_opt_out`: numbers that texted STOP (or another opt-out keyword) and not START since.
 
+Rows are keyed by the conversation's sender id (`sms:+44…`, bot/senders.py); rows written
+under the bare number before sender ids carried their channel are not migrated (they
+expire or are pruned; Twilio itself keeps blocking a number that sent STOP).
+
 Phone numbers are personal data: `forget_sender` removes a number's menu (the opt-out is
 kept on purpose: it is what stops us texting them), `prune_deliveries` drops old ids.
 """
@@ -72,6 +76,13 @@ def claim_delivery(channel: str, external_id: str, *, session: Session) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def release_delivery(channel: str, external_id: str, *, session: Session) -> None:
+    """Give a message id back: it was taken but never answered, so a retry must be."""
+    session.execute(
+        delete(ChannelDelivery).where(ChannelDelivery.channel == channel, ChannelDelivery.external_id == external_id)
+    )
 
 
 def prune_deliveries(older_than: timedelta, *, session: Session) -> int:

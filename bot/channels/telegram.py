@@ -13,7 +13,8 @@
   (a typed /restart would un-pause a conversation a worker has taken).
 - Each update_id is taken once (`channel_delivery`, unique): Telegram's retries are ignored.
 - Replies use `Bot.send_message`; buttons become an `InlineKeyboardMarkup` (callback_data =
-  payload, at most 64 bytes). The sender id is the chat id. Workers' replies through Rasa's
+  payload, at most 64 bytes). The sender id is `tg:<chat id>` (bot/senders.py: an id that
+  carries its channel cannot be used on the web chat). Workers' replies through Rasa's
   HTTP API (`output_channel=latest`) go out the same way.
 - Off (503 to everything, one log line) unless TELEGRAM_BOT_TOKEN and
   TELEGRAM_WEBHOOK_SECRET are set (or given in credentials.yml).
@@ -35,7 +36,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
-from bot import db
+from bot import db, senders
 from bot.channels import limits, models, sms
 from bot.channels.webchat import MAX_MESSAGE_CHARS, clean_message
 from bot.settings import Settings
@@ -116,7 +117,8 @@ class TelegramOutput(OutputChannel):
 
     async def _send(self, recipient_id: Text, text: Text, markup: InlineKeyboardMarkup | None = None) -> None:
         parts = sms.split(text, limit=MESSAGE_CHARS, max_parts=50) if len(text) > MESSAGE_CHARS else [text]
-        chat_id: int | str = int(recipient_id) if re.fullmatch(r"-?\d+", str(recipient_id)) else recipient_id
+        address = senders.address_of(str(recipient_id))  # tg:<chat id> -> <chat id>
+        chat_id: int | str = int(address) if re.fullmatch(r"-?\d+", address) else address
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             try:
@@ -171,7 +173,7 @@ class TelegramInput(InputChannel):
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
         self._bot: Bot | None = None
-        self.limits = limits.Limits.from_env()
+        self.limits = limits.Limits.from_env()  # per sender and global (the address is Telegram's)
         if not config.enabled:
             logger.info(
                 "telegram: channel off (set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to turn it on); "
@@ -238,19 +240,21 @@ class TelegramInput(InputChannel):
             if incoming is None:
                 return response.json({"ok": True})
             chat_id, text = incoming
+            sender = senders.telegram(chat_id)
             typed = update.message.text if update.message is not None else text
-            refusal = await self.limits.refusal(CHANNEL, chat_id, typed or "")
+            refusal = await self.limits.refusal(CHANNEL, sender, typed or "")
             if refusal:
-                await TelegramOutput(self.bot).send_text_message(chat_id, refusal)
+                await TelegramOutput(self.bot).send_text_message(sender, refusal)
                 return response.json({"ok": True})
             try:
                 await limits.answer(
                     on_new_message,
                     UserMessage(
-                        text, TelegramOutput(self.bot), chat_id, input_channel=CHANNEL,
+                        text, TelegramOutput(self.bot), sender, input_channel=CHANNEL,
                         message_id=str(update.update_id), metadata=None,
                     ),
                     request.app,
+                    self.config.database_url,
                 )
             except Exception as error:  # noqa: BLE001 - Telegram must get its 200; no text in the log
                 logger.error("telegram: update %s could not be handled (%s)", update.update_id, type(error).__name__)

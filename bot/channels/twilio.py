@@ -6,15 +6,29 @@ signature.
 - Every request must carry a valid `X-Twilio-Signature` for the public URL Twilio called
   (TWILIO_WEBHOOK_URL: behind a proxy the URL we see is not the one Twilio signed); else 403
   and nothing is read.
+- The webhook acknowledges at once (empty TwiML, 200) and the turn runs in the background
+  (a task kept on the app, so it is not garbage-collected), its replies sent through
+  Twilio's REST API: Twilio's 15-second webhook timeout never cuts a slow turn, and the
+  answer never depends on the webhook's response. A turn that fails (database down, an
+  exception), takes over SMS_TURN_TIMEOUT seconds (default 60) or is cancelled (server
+  shutting down) ends in the kind apology (limits.CANNOT_ANSWER) unless an answer already
+  went: never in silence.
 - Each MessageSid is taken once (`channel_delivery`, unique): a retry, or two copies at once,
   never gets a second answer. The MessageSid is the UserMessage's message_id, so actions'
-  idempotency keys (sender:message_id) stay the same for a retry.
+  idempotency keys (sender:message_id) stay the same for a retry. Because the webhook
+  acknowledges at once, Twilio retries only when our 200 did not reach it; and a turn that
+  could get no SMS out at all (neither answer nor apology: Twilio's API down) gives its
+  MessageSid back (the row is deleted), so a retry of a message never answered is answered.
+  If the MessageSid cannot be recorded (database down) the message is still answered (or
+  apologised for): a possible second answer to a retry is better than silence.
 - Replies go out through Twilio's REST API (also a worker's replies: Rasa's HTTP API with
   `output_channel=latest` calls `get_output_channel()`), with text-message manners
   (bot/channels/sms.py): numbered options, plain GSM-7 typography, at most three messages.
 - STOP (and Twilio's other opt-out words) stops all messages to the number until START;
   HELP gets a short help text. Typed text is never a Rasa command (no /restart by SMS).
-- The sender id is the E.164 number (`From`). No message text or number is ever logged.
+- The sender id is `sms:` + the E.164 number (`From`; bot/senders.py), so it cannot be used
+  on another channel; the prefix is stripped for Twilio's `to`. SMS menus and opt-outs are
+  keyed by that id. No message text or number is ever logged.
 - Off (503 to everything, one log line) unless TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
   TWILIO_NUMBER and TWILIO_WEBHOOK_URL are set (or given in credentials.yml).
 """
@@ -38,7 +52,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot import db
+from bot import db, senders
 from bot.channels import limits, models, sms
 from bot.channels.webchat import clean_message
 from bot.settings import ROOT, Settings
@@ -54,6 +68,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_SMS_CHARS = 1600  # Twilio's own limit for one (concatenated) message
 OPTED_OUT = 21610  # Twilio's error: the number replied STOP
 DEFAULT_HELPLINE_PHONE = "0808 808 2003"
+SHUTDOWN_GRACE = 10.0  # seconds turns under way get to finish when the server stops
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +117,8 @@ class TwilioOutput(OutputChannel):
     def __init__(self, config: TwilioConfig) -> None:
         self.config = config
         self._client: Client | None = None
+        self.sent = 0  # SMS that went out through this output channel
+        self.attempted = 0  # replies it was asked to send
 
     @classmethod
     def name(cls) -> Text:
@@ -118,7 +135,9 @@ class TwilioOutput(OutputChannel):
         return self._client
 
     def _prepare(self, recipient_id: str, payloads: list[str] | None) -> bool:
-        """False if the number opted out; else remembers the options being sent."""
+        """False if the number opted out; else remembers the options being sent. With the
+        database down it says True: Twilio itself never delivers to a number that sent STOP
+        (error 21610), and an apology must still get out."""
         with db.session_factory(self.config.database_url)() as session, session.begin():
             if models.is_opted_out(recipient_id, session=session):
                 return False
@@ -132,22 +151,36 @@ class TwilioOutput(OutputChannel):
 
     async def send_sms(self, recipient_id: Text, text: Text, payloads: list[str] | None = None) -> int:
         """Send `text` to `recipient_id` in at most three messages; returns how many went."""
+        self.attempted += 1
         if not self.config.enabled:
             logger.warning("twilio: SMS channel is not configured; a reply was dropped")
             return 0
-        if not await asyncio.to_thread(self._prepare, recipient_id, payloads):
+        try:
+            allowed = await asyncio.to_thread(self._prepare, recipient_id, payloads)
+        except Exception as error:  # noqa: BLE001 - Twilio still honours STOP
+            logger.warning("twilio: opt-outs unavailable (%s); Twilio's own block applies", type(error).__name__)
+            allowed = True
+        if not allowed:
             logger.info("twilio: not sending to a number that opted out")
             return 0
         sent = 0
+        to = senders.address_of(recipient_id)  # sms:+44… -> +44…
         for part in sms.split(sms.normalise(text)):
             try:
-                await self.client().messages.create_async(to=recipient_id, from_=self.config.number, body=part)
+                await self.client().messages.create_async(to=to, from_=self.config.number, body=part)
             except TwilioRestException as error:
                 logger.warning("twilio: a message was not sent (Twilio error %s, HTTP %s)", error.code, error.status)
                 if error.code == OPTED_OUT:
-                    await asyncio.to_thread(self._record_opt_out, recipient_id)
+                    try:
+                        await asyncio.to_thread(self._record_opt_out, recipient_id)
+                    except Exception as db_error:  # noqa: BLE001
+                        logger.warning("twilio: an opt-out could not be recorded (%s)", type(db_error).__name__)
+                return sent
+            except Exception as error:  # noqa: BLE001 - network: counted as not sent
+                logger.warning("twilio: a message was not sent (%s)", type(error).__name__)
                 return sent
             sent += 1
+            self.sent += 1
         return sent
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
@@ -170,9 +203,12 @@ class TwilioOutput(OutputChannel):
 class TwilioInput(InputChannel):
     """Rasa input channel `twilio` (credentials.yml: bot.channels.twilio.TwilioInput)."""
 
-    def __init__(self, config: TwilioConfig) -> None:
+    def __init__(self, config: TwilioConfig, turn_timeout: float | None = None) -> None:
         self.config = config
-        self.limits = limits.Limits.from_env()
+        settings = Settings.from_env()
+        self.limits = limits.Limits.from_settings(settings)  # per sender and global (the address is Twilio's)
+        self.turn_timeout = float(turn_timeout if turn_timeout is not None else settings.sms_turn_timeout)
+        self.tasks: set[asyncio.Task] = set()  # turns in the background (also on app.ctx)
         if not config.enabled:
             logger.info(
                 "twilio: SMS channel off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_NUMBER and "
@@ -194,6 +230,90 @@ class TwilioInput(InputChannel):
     def _claim(self, message_sid: str) -> bool:
         with db.session_factory(self.config.database_url)() as session, session.begin():
             return models.claim_delivery(CHANNEL, message_sid, session=session)
+
+    def _release(self, message_sid: str) -> None:
+        with db.session_factory(self.config.database_url)() as session, session.begin():
+            models.release_delivery(CHANNEL, message_sid, session=session)
+
+    async def claim(self, message_sid: str) -> bool:
+        """Take the MessageSid; False if already taken. With the database down: True (answer,
+        or apologise, rather than risk silence)."""
+        try:
+            return await asyncio.to_thread(self._claim, message_sid)
+        except Exception as error:  # noqa: BLE001
+            logger.error("twilio: a MessageSid could not be recorded (%s); answering anyway", type(error).__name__)
+            return True
+
+    # --- one turn, in the background -----------------------------------------------------
+    async def _handle(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any, output: TwilioOutput,
+        sender: str, form: dict[str, str], message_sid: str,
+    ) -> bool:
+        """Answer the message; True when the turn is complete (an SMS went out, or silence is
+        right: STOP, START, an opted-out number, a conversation a worker has)."""
+        what, text = await asyncio.to_thread(self._inbound, sender, form.get("Body") or "", form.get("OptOutType") or "")
+        if what == "help":
+            return await output.send_sms(sender, sms.help_text(helpline_phone())) > 0
+        if what == "message" and (refusal := await self.limits.refusal(CHANNEL, sender, text)):
+            # (measured after the 1600-character cap: Twilio never delivers more in one message)
+            return await output.send_sms(sender, refusal) > 0
+        if what == "message":
+            answered = await limits.answer(
+                on_new_message,
+                UserMessage(text, output, sender, input_channel=CHANNEL, message_id=message_sid, metadata=None),
+                app,
+                self.config.database_url,
+            )
+            # Complete if an SMS went out, or Rasa rightly said nothing (a worker has the
+            # conversation); not if every reply, the apology included, failed to send.
+            return output.sent > 0 or (answered and output.attempted == 0)
+        if what in ("stopped", "started"):
+            # Twilio itself confirms STOP and START (and blocks or unblocks the number).
+            logger.info("twilio: a number %s", "opted out" if what == "stopped" else "opted back in")
+        return True
+
+    async def turn(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any,
+        sender: str, form: dict[str, str], message_sid: str,
+    ) -> None:
+        """Answer one SMS: the answer, or the kind apology when the turn failed, timed out or
+        was cancelled and nothing had gone out yet. If not one SMS could be sent, the
+        MessageSid is given back so that Twilio's retry is answered."""
+        output = TwilioOutput(self.config)
+        failed: str | None = None
+        cancelled = complete = False
+        try:
+            complete = await asyncio.wait_for(self._handle(on_new_message, app, output, sender, form, message_sid), self.turn_timeout)
+        except asyncio.TimeoutError:
+            failed = "took too long"
+        except asyncio.CancelledError:
+            failed, cancelled = "was cancelled", True
+        except Exception as error:  # noqa: BLE001 - no text in the log
+            failed = f"failed ({type(error).__name__})"
+        if failed:
+            logger.error("twilio: message %s %s", message_sid, failed)
+            if not output.sent:
+                await output.send_sms(sender, limits.CANNOT_ANSWER.format(phone=helpline_phone()))
+        if not output.sent and (failed or not complete):
+            logger.error("twilio: message %s got no SMS out; its MessageSid is given back for a retry", message_sid)
+            try:
+                await asyncio.to_thread(self._release, message_sid)
+            except Exception as error:  # noqa: BLE001
+                logger.error("twilio: the MessageSid could not be given back (%s)", type(error).__name__)
+        if cancelled:
+            raise asyncio.CancelledError
+
+    def _start(self, app: Any, coroutine: Awaitable[None]) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        ctx = getattr(app, "ctx", None)
+        pending = getattr(ctx, "sms_turns", None) if ctx is not None else None
+        if pending is None and ctx is not None:
+            pending = ctx.sms_turns = set()
+        for tasks in (self.tasks, pending):
+            if tasks is not None:
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        return task
 
     def _inbound(self, sender: str, body: str, opt_out_type: str) -> tuple[str, str | None]:
         """What to do with a message: ("stopped"|"started"|"ignored"|"help", None) or ("message", text)."""
@@ -225,6 +345,17 @@ class TwilioInput(InputChannel):
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok" if self.config.enabled else "off"})
 
+        @twilio.listener("before_server_stop")
+        async def finish_turns(app: Any, loop: Any) -> None:
+            """Let turns under way finish (a while), then cancel the rest: each then sends
+            the apology, or gives its MessageSid back."""
+            if self.tasks:
+                _, late = await asyncio.wait(set(self.tasks), timeout=SHUTDOWN_GRACE)
+                for task in late:
+                    task.cancel()
+                if late:
+                    await asyncio.wait(late, timeout=SHUTDOWN_GRACE)
+
         @twilio.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.config.enabled:
@@ -237,36 +368,16 @@ class TwilioInput(InputChannel):
                 logger.warning("twilio: refused a webhook without a valid signature")
                 return response.text("Forbidden", status=403)
 
-            message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
-            sender = form.get("From") or ""
-            if not message_sid or not E164.match(sender):
+            message_sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
+            number = form.get("From") or ""
+            if not message_sid or not E164.match(number):
                 logger.warning("twilio: ignored a webhook without a MessageSid or an E.164 sender")
                 return twiml()
-            if not await asyncio.to_thread(self._claim, message_sid[:64]):
+            if not await self.claim(message_sid):
                 logger.info("twilio: message %s already taken; not answered again", message_sid)
                 return twiml()
-
-            output = TwilioOutput(self.config)
-            what, text = await asyncio.to_thread(
-                self._inbound, sender, form.get("Body") or "", (form.get("OptOutType") or "").upper()
-            )
-            if what == "help":
-                await output.send_sms(sender, sms.help_text(helpline_phone()))
-            elif what == "message" and (refusal := await self.limits.refusal(CHANNEL, sender, text)):
-                # (measured after the 1600-character cap: Twilio never delivers more in one message)
-                await output.send_sms(sender, refusal)
-            elif what == "message":
-                try:
-                    await limits.answer(
-                        on_new_message,
-                        UserMessage(text, output, sender, input_channel=CHANNEL, message_id=message_sid, metadata=None),
-                        request.app,
-                    )
-                except Exception as error:  # noqa: BLE001 - Twilio must get its answer; no text in the log
-                    logger.error("twilio: message %s could not be handled (%s)", message_sid, type(error).__name__)
-            elif what in ("stopped", "started"):
-                # Twilio itself confirms STOP and START (and blocks or unblocks the number).
-                logger.info("twilio: a number %s", "opted out" if what == "stopped" else "opted back in")
-            return twiml()
+            fields = {"Body": form.get("Body") or "", "OptOutType": (form.get("OptOutType") or "").upper()}
+            self._start(request.app, self.turn(on_new_message, request.app, senders.sms(number), fields, message_sid))
+            return twiml()  # at once: the answer goes out through the REST API
 
         return twilio

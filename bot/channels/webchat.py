@@ -1,16 +1,21 @@
 """The web chat channel: Rasa's REST protocol, made safe for the public, plus a way for a
 helpline worker's replies to reach the page.
 
-    POST /webhooks/webchat/webhook   {"sender": "...", "message": "..."} -> the bot's replies
-    GET  /webhooks/webchat/poll?sender=...                               -> a worker's replies
+    POST /webhooks/webchat/session                          -> {"sender": "wc:…"} (a new id)
+    POST /webhooks/webchat/webhook   {"sender": "wc:…", "message": "..."} -> the bot's replies
+    POST /webhooks/webchat/poll      {"sender": "wc:…"}                   -> a worker's replies
 
 A web page cannot be pushed to, so when a worker replies from the console (through Rasa's
 HTTP API with `output_channel=latest`), this channel's output channel queues the reply in
 the database and the page collects it by polling. Differences from Rasa's REST channel:
-the sender id must be a random-looking id the page made (it is the only key to the
-conversation), the input channel cannot be chosen by the client, messages are capped in
-length, and Rasa's own commands (/restart, /session_start, /back) are refused, because
-/restart would un-pause a conversation a worker has taken (RASA_NOTES).
+the sender id is issued by this server and signed (bot/senders.py), and the webhook and the
+poll refuse, with 403 and without reading anything, any id it did not issue (a Telegram chat
+id, a phone number, a made-up id): the id is the only key to the conversation. The input
+channel cannot be chosen by the client, messages are capped in length, Rasa's own commands
+(/restart, /session_start, /back) are refused, because /restart would un-pause a
+conversation a worker has taken (RASA_NOTES), and issuing, messages and polls are limited
+per client address (behind TRUSTED_PROXIES: the address they forward) with 429 or a kind
+reply (bot/channels/limits.py). The poll is a POST, so the id is never in a URL or a log.
 """
 from __future__ import annotations
 
@@ -24,17 +29,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import db
+from bot import db, senders
 from bot.channels import limits
+from bot.net import client_address, trusted_networks
 from bot.referrals import cases
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_MESSAGE_CHARS = 2000
 # Rasa's built-in intents that change the conversation's state rather than ask anything.
 BLOCKED_COMMANDS = re.compile(r"^\s*/(restart|session_start|back|action_\w+)\b", re.IGNORECASE)
+
+
+def forbidden() -> HTTPResponse:
+    return response.json({"error": "unknown conversation: get an id from /webhooks/webchat/session"}, status=403)
 
 
 def clean_message(text: Any) -> str | None:
@@ -69,9 +78,12 @@ class OutboxOutput(OutputChannel):
 class WebChatInput(InputChannel):
     """Rasa input channel `webchat` (credentials.yml: bot.channels.webchat.WebChatInput)."""
 
-    def __init__(self, database_url: str | None = None) -> None:
-        self.database_url = database_url or Settings.from_env().database_url
-        self.limits = limits.Limits.from_env()
+    def __init__(self, database_url: str | None = None, secret: str | None = None) -> None:
+        settings = Settings.from_env()
+        self.database_url = database_url or settings.database_url
+        self.secret = secret or settings.secret("webchat")
+        self.trusted = trusted_networks(settings.trusted_proxies)
+        self.limits = limits.Limits.from_settings(settings)
 
     @classmethod
     def name(cls) -> Text:
@@ -79,7 +91,8 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "WebChatInput":
-        return cls((credentials or {}).get("database_url"))
+        credentials = credentials or {}
+        return cls(credentials.get("database_url"), credentials.get("secret"))
 
     def get_output_channel(self) -> OutputChannel:
         return OutboxOutput(self.database_url)
@@ -88,6 +101,13 @@ class WebChatInput(InputChannel):
         with db.session_factory(self.database_url)() as session, session.begin():
             return cases.take_outbox(sender_id, session=session)
 
+    def client(self, request: Request) -> str:
+        """The client's address (X-Forwarded-For believed only from TRUSTED_PROXIES)."""
+        return client_address(request.ip, request.headers.get("X-Forwarded-For"), self.trusted)
+
+    def issued(self, sender: Any) -> bool:
+        return senders.verify(sender, self.secret)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webchat = Blueprint("webchat_webhook", __name__)
 
@@ -95,28 +115,37 @@ class WebChatInput(InputChannel):
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @webchat.route("/session", methods=["POST"])
+        async def session(request: Request) -> HTTPResponse:
+            if not await self.limits.allow_session(self.client(request)):
+                return response.json({"error": "too many new conversations; try again in a minute"}, status=429)
+            return response.json({"sender": senders.issue(self.secret)})
+
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
             sender = body.get("sender")
-            if not isinstance(sender, str) or not SENDER_RE.match(sender):
-                return response.json({"error": "sender must be 8-64 letters, digits, - or _"}, status=400)
+            if not self.issued(sender):
+                return forbidden()
             text = clean_message(body.get("message"))
             if text is None:
                 return response.json({"error": "message must be some text"}, status=400)
-            refusal = await self.limits.refusal(self.name(), sender, body.get("message"))
+            refusal = await self.limits.refusal(self.name(), sender, body.get("message"), self.client(request))
             if refusal:
                 return response.json([{"recipient_id": sender, "text": refusal}])
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
-            await limits.answer(on_new_message, message, request.app)
+            await limits.answer(on_new_message, message, request.app, self.database_url)
             return response.json(collector.messages)
 
-        @webchat.route("/poll", methods=["GET"])
+        @webchat.route("/poll", methods=["POST"])
         async def poll(request: Request) -> HTTPResponse:
-            sender = request.args.get("sender", "")
-            if not SENDER_RE.match(sender):
-                return response.json({"error": "sender must be 8-64 letters, digits, - or _"}, status=400)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender = body.get("sender")
+            if not self.issued(sender):
+                return forbidden()
+            if not await self.limits.allow_poll(sender, self.client(request)):
+                return response.json({"error": "polling too often"}, status=429)
             texts = await asyncio.to_thread(self._take, sender)
             return response.json([{"recipient_id": sender, "text": text, "from": "worker"} for text in texts])
 

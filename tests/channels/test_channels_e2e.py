@@ -139,7 +139,7 @@ def test_staff_reply_reaches_the_phone(servers, providers):
     sender = new_number()
     text_sms(servers, sender, "hello")
     sms_to(providers, sender, 1)
-    staff_reply(servers, sender, "Hello from the helpline")
+    staff_reply(servers, f"sms:{sender}", "Hello from the helpline")
     assert sms_to(providers, sender, 2)[-1] == "Hello from the helpline"
 
 
@@ -178,7 +178,7 @@ def test_staff_reply_reaches_the_telegram_chat(servers, providers):
     chat = new_chat()
     telegram(servers, telegram_message(chat, "hello"))
     telegram_to(providers, chat, 1)
-    staff_reply(servers, str(chat), "Hello from the helpline")
+    staff_reply(servers, f"tg:{chat}", "Hello from the helpline")
     assert telegram_to(providers, chat, 2)[-1]["text"] == "Hello from the helpline"
 
 

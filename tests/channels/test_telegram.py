@@ -73,7 +73,7 @@ def test_a_message_with_the_secret_is_answered(channel):
     assert channel.post(update)[0] == 200
     [message] = channel.rasa.received
     assert (message.text, message.sender_id, message.input_channel, message.message_id) == (
-        "hello", str(CHAT), "telegram", str(update["update_id"])
+        "hello", f"tg:{CHAT}", "telegram", str(update["update_id"])
     )
     [sent] = channel.sent()
     assert sent["text"] == "You said: hello" and sent["chat_id"] == CHAT
@@ -125,7 +125,7 @@ def test_a_button_press_sends_its_payload_and_is_answered(channel):
     update = telegram_callback(CHAT, "/ask_visit_booking")
     assert channel.post(update)[0] == 200
     assert channel.rasa.texts == ["/ask_visit_booking"]
-    assert channel.rasa.received[0].sender_id == str(CHAT)
+    assert channel.rasa.received[0].sender_id == f"tg:{CHAT}"
     [answered] = channel.providers.telegram("answerCallbackQuery")
     assert answered["callback_query_id"] == update["callback_query"]["id"]
     assert channel.sent()[0]["text"] == "You said: /ask_visit_booking"
@@ -183,8 +183,8 @@ def test_a_workers_reply_goes_out_through_the_output_channel(channel):
     assert isinstance(output, TelegramOutput) and output.name() == "telegram"
 
     async def reply() -> None:
-        await output.send_response(str(CHAT), {"text": "Hello from the helpline"})
-        await output.send_response(str(CHAT), {"text": "Can I call you?", "buttons": [
+        await output.send_response(f"tg:{CHAT}", {"text": "Hello from the helpline"})
+        await output.send_response(f"tg:{CHAT}", {"text": "Can I call you?", "buttons": [
             {"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]})
         await output.bot.shutdown()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,12 @@ from channel_fakes import (
     twilio_signature, wait_until,
 )
 
+from twilio.request_validator import RequestValidator
+
+from bot import db
 from bot.channels import models, sms
+from bot.channels.limits import CANNOT_ANSWER
+from bot.servers import free_port
 from bot.channels.twilio import EMPTY_TWIML, TwilioConfig, TwilioInput, TwilioOutput, helpline_phone
 
 # The public URL Twilio calls, as a proxy in front of the app would have it: not the local one.
@@ -41,7 +47,13 @@ class Sms:
         """Post an incoming SMS to the webhook as Twilio would (signed for the public URL)."""
         params = inbound_sms(sender, body, message_sid, **extra)
         headers = {"X-Twilio-Signature": twilio_signature(signed_url, params)} if sign else {}
-        return post_form(self.server.webhook_url, params, headers)
+        answer = post_form(self.server.webhook_url, params, headers)
+        self.settle()
+        return answer
+
+    def settle(self) -> None:
+        """Wait for the turns the webhook left running in the background (it answers at once)."""
+        wait_until(lambda: not self.channel.tasks, timeout=30)
 
     def replies(self, to: str) -> list[str]:
         return [m["Body"] for m in self.providers.sms(to)]
@@ -76,7 +88,7 @@ def test_a_signed_message_is_answered_by_sms(channel):
     assert (status, body) == (200, EMPTY_TWIML)
     [message] = channel.rasa.received
     assert (message.text, message.sender_id, message.input_channel, message.message_id) == (
-        "hello", ALEX, "twilio", "SM" + "a" * 32
+        "hello", "sms:" + ALEX, "twilio", "SM" + "a" * 32
     )
     [sent] = channel.providers.sms(ALEX)
     assert sent["Body"] == "You said: hello"
@@ -108,6 +120,7 @@ def test_a_query_string_is_part_of_what_is_signed(channel, database_url, provide
     good = twilio_signature(PUBLIC_URL + "?source=uk", params)
     assert post_form(url, params, {"X-Twilio-Signature": twilio_signature(PUBLIC_URL, params)})[0] == 403
     assert post_form(url, params, {"X-Twilio-Signature": good})[0] == 200
+    channel.settle()
     assert rasa.texts == ["hello"]
 
 
@@ -146,6 +159,7 @@ def test_concurrent_copies_of_one_message_get_one_answer(channel):
     channel.rasa.delay = 0.3
     with ThreadPoolExecutor(6) as pool:
         statuses = list(pool.map(lambda _: channel.text(ALEX, "hello", message_sid="SM" + "c" * 32)[0], range(6)))
+    channel.settle()
     assert statuses == [200] * 6
     assert channel.rasa.texts == ["hello"]
     assert channel.replies(ALEX) == ["You said: hello"]
@@ -174,7 +188,7 @@ def test_options_are_per_number(channel):
     channel.text(ALEX, "hi")
     channel.text(SAM, "1")
     channel.text(ALEX, "1")
-    assert [(m.sender_id, m.text) for m in channel.rasa.received] == [(ALEX, "hi"), (SAM, "1"), (ALEX, "/a")]
+    assert [(m.sender_id, m.text) for m in channel.rasa.received] == [("sms:" + ALEX, "hi"), ("sms:" + SAM, "1"), ("sms:" + ALEX, "/a")]
 
 
 def test_a_number_out_of_range_is_just_text(channel):
@@ -235,7 +249,7 @@ def test_stop_stops_every_message_until_start(channel):
     channel.text(ALEX, "hello")
     assert channel.rasa.received == [] and channel.replies(ALEX) == []
     # Nor does a helpline worker's reply (Rasa's HTTP API, output_channel=latest) go out.
-    asyncio.run(channel.channel.get_output_channel().send_response(ALEX, {"text": "Hello from the helpline"}))
+    asyncio.run(channel.channel.get_output_channel().send_response("sms:" + ALEX, {"text": "Hello from the helpline"}))
     assert channel.replies(ALEX) == []
     channel.text(ALEX, "Start")
     channel.text(ALEX, "hello again")
@@ -284,7 +298,7 @@ def test_a_number_twilio_has_blocked_is_recorded_as_opted_out(channel, database_
     from bot import db
 
     with db.session_factory(database_url)() as session:
-        assert models.is_opted_out(ALEX, session=session)
+        assert models.is_opted_out("sms:" + ALEX, session=session)
 
 
 # --- staff replies (Rasa's output_channel=latest) -------------------------------------------
@@ -293,8 +307,8 @@ def test_a_workers_reply_goes_out_through_the_output_channel(channel):
     assert isinstance(output, TwilioOutput) and output.name() == "twilio"
 
     async def reply() -> None:
-        await output.send_response(ALEX, {"text": "Hello from the helpline"})
-        await output.send_response(ALEX, {"text": "Can I call you?", "buttons": [
+        await output.send_response("sms:" + ALEX, {"text": "Hello from the helpline"})
+        await output.send_response("sms:" + ALEX, {"text": "Can I call you?", "buttons": [
             {"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]})
 
     asyncio.run(reply())
@@ -314,3 +328,126 @@ def test_no_number_or_text_is_logged(channel, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("bot.", "twilio")))
     assert ALEX not in logged and ALEX[1:] not in logged
     assert "secret worry" not in logged
+
+
+# --- no SMS lost: acknowledged at once, answered in the background (issue 12, item 9) ----------
+class Gate:
+    """Stands in for Rasa: holds each turn until the test opens the gate (or for ever)."""
+
+    def __init__(self, opens: bool = True) -> None:
+        self.opened = threading.Event()
+        self.entered = threading.Event()
+        self.opens = opens
+        self.received: list[Any] = []
+
+    async def __call__(self, message: Any) -> None:
+        self.received.append(message)
+        self.entered.set()
+        if not self.opens:
+            await asyncio.Event().wait()  # never: a turn that hangs
+        while not self.opened.is_set():
+            await asyncio.sleep(0.01)
+        await message.output_channel.send_response(message.sender_id, {"text": "the answer"})
+
+
+@pytest.fixture
+def gated(database_url, providers):
+    providers.clear()
+
+    def make(opens: bool = True, **config: Any) -> tuple[Sms, Gate]:
+        gate = Gate(opens)
+        timeout = config.pop("turn_timeout", None)
+        url = config.pop("database_url", database_url)
+        channel = TwilioInput(make_config(url, providers, **config), turn_timeout=timeout)
+        server = ChannelServer(channel, gate).start()
+        made.append(server)
+        return Sms(server, channel, providers, FakeRasa()), gate
+
+    made: list[ChannelServer] = []
+    yield make
+    for server in made:
+        server.stop()
+
+
+def post_signed(sms_channel: Sms, sender: str, body: str, message_sid: str) -> tuple[int, str]:
+    """Twilio's own request: every field signed with twilio's RequestValidator, not settled."""
+    params = inbound_sms(sender, body, message_sid)
+    assert RequestValidator(TWILIO_TOKEN).validate(PUBLIC_URL, params, twilio_signature(PUBLIC_URL, params))
+    return post_form(sms_channel.server.webhook_url, params, {"X-Twilio-Signature": twilio_signature(PUBLIC_URL, params)})
+
+
+def test_the_webhook_acknowledges_before_the_turn_and_the_answer_follows_by_rest(gated):
+    channel, gate = gated()
+    assert post_signed(channel, ALEX, "hello", "SM" + "d" * 32) == (200, EMPTY_TWIML)
+    assert gate.entered.wait(10)
+    # Twilio has its 200 while the turn is still running; the task is held on the app.
+    assert channel.replies(ALEX) == []
+    assert len(channel.channel.tasks) == 1 and channel.server.app.ctx.sms_turns == channel.channel.tasks
+    gate.opened.set()
+    channel.settle()
+    assert channel.replies(ALEX) == ["the answer"]
+    assert channel.server.app.ctx.sms_turns == set()
+
+
+def test_a_turn_that_takes_too_long_ends_in_the_apology_not_silence(gated):
+    channel, gate = gated(opens=False, turn_timeout=0.2)
+    post_signed(channel, ALEX, "hello", "SM" + "e" * 32)
+    channel.settle()
+    [apology] = channel.replies(ALEX)
+    assert apology == CANNOT_ANSWER.format(phone=helpline_phone())
+    # It was answered (with the apology): a retry of the same MessageSid gets nothing more.
+    post_signed(channel, ALEX, "hello", "SM" + "e" * 32)
+    channel.settle()
+    assert len(gate.received) == 1 and len(channel.replies(ALEX)) == 1
+
+
+def test_a_cancelled_turn_ends_in_the_apology(gated):
+    channel, gate = gated(opens=False)
+    post_signed(channel, ALEX, "hello", "SM" + "f" * 32)
+    assert gate.entered.wait(10)
+    [task] = list(channel.channel.tasks)
+    channel.server._thread.loop.call_soon_threadsafe(task.cancel)  # as at the server's shutdown
+    channel.settle()
+    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone())]
+
+
+def test_a_database_error_ends_in_the_apology(gated, tmp_path):
+    # Our database unreachable: the MessageSid cannot be recorded, nor the menu read.
+    channel, gate = gated(database_url=f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+    post_signed(channel, ALEX, "hello", "SM" + "1" * 32)
+    channel.settle()
+    assert gate.received == []
+    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone())]
+
+
+def test_an_exception_in_the_turn_ends_in_the_apology(database_url, providers):
+    providers.clear()
+
+    async def broken(message: Any) -> None:
+        raise RuntimeError("a bug")
+
+    channel = TwilioInput(make_config(database_url, providers))
+    with ChannelServer(channel, broken) as server:
+        sms_channel = Sms(server, channel, providers, FakeRasa())
+        post_signed(sms_channel, ALEX, "hello", "SM" + "2" * 32)
+        sms_channel.settle()
+        assert sms_channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone())]
+
+
+def test_a_message_that_got_no_sms_out_is_answered_when_twilio_retries(gated, database_url, providers):
+    # Twilio's API unreachable: neither the answer nor the apology can go.
+    channel, gate = gated(api_url=f"http://127.0.0.1:{free_port()}")
+    gate.opened.set()
+    sid = "SM" + "3" * 32
+    post_signed(channel, ALEX, "hello", sid)
+    channel.settle()
+    assert channel.replies(ALEX) == []
+    with db.session_factory(database_url)() as session:  # the MessageSid was given back
+        assert models.claim_delivery("twilio", sid, session=session)
+        session.rollback()
+    # The API is back; Twilio retries the same MessageSid: this time it is answered.
+    channel.channel.config = make_config(database_url, providers)
+    post_signed(channel, ALEX, "hello", sid)
+    channel.settle()
+    assert channel.replies(ALEX) == ["the answer"]
+    assert [m.message_id for m in gate.received] == [sid, sid]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import secrets
 import time
 import urllib.request
 
@@ -53,19 +52,29 @@ def stack(model_path, tmp_path_factory):
         yield running
 
 
+def new_webchat_id(rasa_url: str) -> str:
+    """A conversation id issued by the web chat, as the page gets one."""
+    request = urllib.request.Request(f"{rasa_url}/webhooks/webchat/session", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.loads(reply.read())["sender"]
+
+
 class WebChat:
     """The person's side: what the web chat page does (send, and poll for a worker's replies)."""
 
     def __init__(self, stack: Servers) -> None:
         self.stack = stack
-        self.sender = "webchat-" + secrets.token_hex(8)
+        self.sender = new_webchat_id(stack.rasa_url)
 
     def say(self, text: str) -> list[str]:
         return [r.get("text", "") for r in self.stack.say(self.sender, text, channel="webchat")]
 
     def poll(self) -> list[str]:
-        url = f"{self.stack.rasa_url}/webhooks/webchat/poll?sender={self.sender}"
-        with urllib.request.urlopen(url, timeout=10) as reply:
+        url = f"{self.stack.rasa_url}/webhooks/webchat/poll"
+        request = urllib.request.Request(
+            url, data=json.dumps({"sender": self.sender}).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
             return [m["text"] for m in json.loads(reply.read())]
 
     def wait_for(self, fragment: str, timeout: float = 15) -> list[str]:
@@ -175,7 +184,7 @@ def test_the_web_chat_page_in_a_browser(stack, browser):
 
         # A worker's message for this conversation arrives by polling, shown as text.
         sender = page.evaluate("sessionStorage.getItem('fc-sender')")
-        assert re.fullmatch(r"webchat-[0-9a-f]{32}", sender)
+        assert re.fullmatch(r"wc:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}", sender)
         with db.session_factory(stack.database_url)() as s, s.begin():
             from bot.referrals import cases
 

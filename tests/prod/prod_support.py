@@ -67,6 +67,12 @@ class ProdStack(Cluster):
         """One web chat message through the balancer; the texts of the replies."""
         return [r.get("text", "") for r in self.say(sender, message, timeout=timeout, channel="webchat")]
 
+    def webchat_id(self) -> str:
+        """A conversation id issued by the web chat (through the balancer), as the page gets one."""
+        request = urllib.request.Request(f"{self.rasa_url}/webhooks/webchat/session", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["sender"]
+
     def balancer_status(self) -> list[dict]:
         with urllib.request.urlopen(f"{self.rasa_url}/_balancer", timeout=5) as response:
             return json.loads(response.read())

@@ -5,7 +5,6 @@ Each checks what the person is told and what the tracker store and the cases tab
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from pathlib import Path
 
@@ -37,15 +36,11 @@ def names(texts: list[str]) -> list[str | None]:
     return [next((n for n, p in PATTERNS if p.fullmatch(t)), None) for t in texts]
 
 
-def new_sender(kind: str) -> str:
-    return f"prod-{kind}-{secrets.token_hex(6)}"
-
-
 class Conversation:
     """One web chat conversation; remembers what was sent (to check the tracker against)."""
 
     def __init__(self, stack, kind: str) -> None:
-        self.stack, self.sender, self.sent = stack, new_sender(kind), []
+        self.stack, self.sender, self.sent = stack, stack.webchat_id(), []
 
     def say(self, message: str) -> list[str | None]:
         return names(self.texts(message))

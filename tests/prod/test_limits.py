@@ -41,8 +41,64 @@ def test_the_rate_limit_refuses_kindly_after_n_messages_a_minute(make_limits):
     # Another sender, or the same sender on another channel, has a count of their own.
     assert limiter.check("webchat", "sam-87654321", "hi", now) is None
     assert limiter.check("telegram", "alex-12345678", "hi", now) is None
-    # The next minute starts again.
+    # Sixty seconds on, the window has moved past them.
     assert limiter.check("webchat", "alex-12345678", "hi", now + 60) is None
+
+
+def test_the_window_slides_so_a_burst_across_a_minute_boundary_is_refused(make_limits):
+    # The CI failure: 21 messages straddling a calendar minute all passed a fixed window.
+    limiter = make_limits(rate_per_minute=20)
+    boundary = 1_000_020.0  # a multiple of 60
+    sent = [boundary - 5 + i * 0.5 for i in range(21)]  # 10.5 seconds, across the boundary
+    answers = [limiter.check("webchat", "wc:burst", "hi", t) for t in sent]
+    assert answers[:20] == [None] * 20 and answers[20] is not None
+    # Still counted 59 seconds after the first: refused; once the first has left the window, let in.
+    assert limiter.check("webchat", "wc:burst", "hi", sent[0] + 59.9) is not None
+    assert limiter.check("webchat", "wc:burst", "hi", sent[20] + 60.1) is None
+
+
+def test_fresh_sender_ids_from_one_address_are_refused_after_the_address_limit(make_limits):
+    limiter = make_limits(rate_per_minute=20, address_per_minute=5)
+    now = 3_000_000.0
+    answers = [limiter.check("webchat", f"wc:fresh-{i}", "hi", now, address="203.0.113.7") for i in range(6)]
+    assert answers[:5] == [None] * 5 and answers[5] == limits.RATE_LIMITED.format(phone="0808 808 2003")
+    # Another address is not held up; an IPv6 client counts per /64, whatever its last 64 bits.
+    assert limiter.check("webchat", "wc:other", "hi", now, address="198.51.100.9") is None
+    v6 = [limiter.check("webchat", f"wc:v6-{i}", "hi", now, address=f"2001:db8:1:2::{i:x}") for i in range(6)]
+    assert v6[:5] == [None] * 5 and v6[5] is not None
+
+
+def test_the_global_limit_holds_for_everyone_together(make_limits):
+    limiter = make_limits(rate_per_minute=20, global_per_minute=4)
+    now = 4_000_000.0
+    answers = [limiter.check("telegram", f"tg:{i}", "hi", now) for i in range(5)]
+    assert answers[:4] == [None] * 4 and answers[4] == limits.BUSY.format(phone="0808 808 2003")
+
+
+def test_sessions_and_polls_are_limited(make_limits):
+    limiter = make_limits(session_per_minute=3, poll_per_minute=4, address_poll_per_minute=6)
+    now = 5_000_000.0
+    assert [limiter.session_allowed("203.0.113.7", now) for _ in range(4)] == [True] * 3 + [False]
+    assert [limiter.poll_allowed("wc:a", "203.0.113.7", now) for _ in range(5)] == [True] * 4 + [False]
+    # Fresh ids from the same address run into the address's poll limit.
+    # (5 polls so far, the refused one too: the sixth is the last let in)
+    assert [limiter.poll_allowed(f"wc:b{i}", "203.0.113.7", now) for i in range(3)] == [True, False, False]
+
+
+def test_the_in_memory_table_stays_bounded_and_is_never_rebuilt():
+    limiter = Limits(rate_per_minute=3, max_keys=100)
+    table = limiter._windows
+    for i in range(1000):
+        limiter.check("webchat", f"wc:{i}", "hi", 6_000_000.0)
+    assert limiter._windows is table and len(table) <= 100
+    # Least recently used keys go first: one kept busy is still counted.
+    for i in range(3):
+        limiter.check("webchat", "wc:busy", "hi", 6_000_001.0)
+        for j in range(60):
+            limiter.check("webchat", f"wc:filler-{i}-{j}", "hi", 6_000_001.0)
+    assert limiter.check("webchat", "wc:busy", "hi", 6_000_001.0) is not None
+    # At most limit + 1 stamps a key: 4 for each sender (the one global key keeps up to 3001).
+    assert sorted(len(stamps) for stamps in table.values())[-2] <= 4
 
 
 def test_the_count_is_shared_by_every_process_using_the_same_redis(make_limits):
