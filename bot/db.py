@@ -44,7 +44,11 @@ def make_engine(url: str, *, connect_timeout: int | None = None, statement_timeo
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:  # pragma: no cover - exercised by every SQLite test
-            connection.exec_driver_sql("BEGIN")
+            # "BEGIN IMMEDIATE" (session_factory(immediate=True)) takes the write lock at once:
+            # a transaction that reads and then writes waits its turn instead of failing with
+            # "database is locked" when another writer committed in between.
+            immediate = connection.get_execution_options().get("sqlite_immediate")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     connect_args: dict = {}
@@ -61,9 +65,16 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def session_factory(url: str | None = None) -> sessionmaker:
-    """Sessions for the configured database (DATABASE_URL, default SQLite in var/)."""
-    return sessionmaker(engine_for(url or Settings.from_env().database_url), class_=Session, future=True, expire_on_commit=False)
+def session_factory(url: str | None = None, *, immediate: bool = False) -> sessionmaker:
+    """Sessions for the configured database (DATABASE_URL, default SQLite in var/).
+
+    `immediate`: on SQLite every transaction starts with BEGIN IMMEDIATE (for a process whose
+    threads read-then-write concurrently, like the console); no effect on PostgreSQL.
+    """
+    engine = engine_for(url or Settings.from_env().database_url)
+    if immediate and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_immediate=True)
+    return sessionmaker(engine, class_=Session, future=True, expire_on_commit=False)
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -149,7 +149,8 @@ def create_app(settings: Settings, *, secure_cookies: bool | None = None) -> San
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.ctx.settings = settings
-    app.ctx.sessions = session_factory(settings.database_url)
+    # SQLite: BEGIN IMMEDIATE, as the pool's threads read-then-write at the same time.
+    app.ctx.sessions = session_factory(settings.database_url, immediate=True)
     app.ctx.rasa = handoff.RasaClient.from_settings(settings)
     app.ctx.throttle = auth.LoginThrottle()
     app.ctx.templates = _templates()
@@ -176,6 +177,13 @@ def create_app(settings: Settings, *, secure_cookies: bool | None = None) -> San
     async def forbidden(request: Request, exc: Exception) -> HTTPResponse:
         return _render(request, "error.html", status=403, title="Not allowed",
                        message="You are not allowed to do that. If you were filling in a form, go back, reload the page and try again.")
+
+    @app.exception(SQLAlchemyError)
+    async def database_trouble(request: Request, exc: Exception) -> HTTPResponse:
+        # Only the error's kind: its message can quote a sender id or what was typed.
+        logger.error("database error in %s: %s", request.path, type(exc).__name__)
+        return _render(request, "error.html", status=503, title="Try again",
+                       message="The database did not answer in time, so this was not done. Try again in a minute.")
 
     @app.exception(LoginNeeded)
     async def login_needed(request: Request, exc: Exception) -> HTTPResponse:
@@ -282,7 +290,11 @@ def staff_page(role: str | None = None, *, background: bool = False) -> Callable
                     login = auth.session_for_token(
                         token, session=db, idle_minutes=app.ctx.settings.console_idle_minutes if slide else None,
                     )
-                    return login, (login.user if login else None)
+                    user = login.user if login else None
+                # Detached: a later failed transaction (which expires what the session holds)
+                # cannot make the error page reload them from the database on the event loop.
+                db.expunge_all()
+                return login, user
 
             try:
                 login, user = await in_thread(request, look_up)
