@@ -1,6 +1,7 @@
 """"Delete my details": erase the person's cases now and their conversation moments later. Thin glue over bot.referrals."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import List, Text
 
@@ -25,9 +26,12 @@ class ActionDeleteMyData(Action):
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        try:
+        def erase() -> None:  # off the event loop (asyncio's default thread pool)
             with db.session_factory()() as session, session.begin():
                 cases.request_erasure(tracker.sender_id, session=session)
+
+        try:
+            await asyncio.to_thread(erase)
         except SQLAlchemyError as error:
             logger.warning("could not record an erasure request: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_delete_my_data_failed")

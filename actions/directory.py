@@ -1,6 +1,7 @@
 """action_search_services: who can help, here. Thin glue over bot.directory."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date
 from typing import Any, Dict, List, Text
@@ -82,13 +83,17 @@ class ActionSearchServices(Action):
             dispatcher.utter_message(response="utter_ask_directory_area")
             return [SlotSet("need", need), SlotSet("directory_offset", None)]
 
-        try:
+        audience = tracker.get_slot("audience")
+
+        def look_up():  # database work off the event loop (asyncio's default thread pool)
             with db.session_factory()() as session:
-                page = search.search_services(session, council=council, need=need, audience=tracker.get_slot("audience"), offset=offset)
-                broadened = False
+                page = search.search_services(session, council=council, need=need, audience=audience, offset=offset)
                 if not page.results and need and offset == 0:
-                    page = search.search_services(session, council=council, audience=tracker.get_slot("audience"))
-                    broadened = True
+                    return search.search_services(session, council=council, audience=audience), True
+                return page, False
+
+        try:
+            page, broadened = await asyncio.to_thread(look_up)
         except SQLAlchemyError:
             logger.exception("service directory unavailable")
             dispatcher.utter_message(response="utter_directory_unavailable")
@@ -126,9 +131,12 @@ class ActionPrisonServices(Action):
         prison_id = search.prison_id_for(prison) if prison else None
         if prison_id is None:
             return []
-        try:
+        def look_up():  # off the event loop
             with db.session_factory()() as session:
-                found = search.services_at_prison(session, prison_id)
+                return search.services_at_prison(session, prison_id)
+
+        try:
+            found = await asyncio.to_thread(look_up)
         except SQLAlchemyError:
             logger.exception("service directory unavailable")
             return []  # the address has been given already; nothing else is lost

@@ -87,6 +87,17 @@ class Settings:
     address_poll_rate_limit: int = 1200
     # SMS: seconds a turn may take before the person gets the kind apology instead.
     sms_turn_timeout: int = 60
+    # Staff console (docs/console.md): sessions end after this many minutes without a page
+    # being opened (and after 12 hours whatever); cookies are marked Secure whenever a request
+    # came over https, and always when this is on (containers set it); the key signing the
+    # "known browser" cookie (generated into var/ when unset).
+    console_idle_minutes: int = 30
+    console_secure_cookies: bool = False
+    console_secret: str | None = None
+    # Our database (bot/db.py): seconds to wait for a connection, and the longest a statement may
+    # run (PostgreSQL statement_timeout; SQLite: how long to wait for a lock). 0: no limit.
+    db_connect_timeout: int = 5
+    db_statement_timeout: int = 10
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -131,14 +142,20 @@ class Settings:
             poll_rate_limit=_int("POLL_RATE_LIMIT", 60),
             address_poll_rate_limit=_int("ADDRESS_POLL_RATE_LIMIT", 1200),
             sms_turn_timeout=_int("SMS_TURN_TIMEOUT", 60),
+            console_idle_minutes=_int("CONSOLE_IDLE_MINUTES", 30),
+            console_secure_cookies=os.environ.get("CONSOLE_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
+            console_secret=os.environ.get("CONSOLE_SECRET") or None,
+            db_connect_timeout=_int("DB_CONNECT_TIMEOUT", 5),
+            db_statement_timeout=_int("DB_STATEMENT_TIMEOUT", 10),
         )
 
     def secret(self, name: str) -> str:
-        """A shared secret by name ("webchat", "action_server", "rasa_api"): the setting when
-        set, else the one generated into var/ for this install."""
+        """A shared secret by name ("webchat", "action_server", "rasa_api", "console"): the
+        setting when set, else the one generated into var/ for this install."""
         from bot.secrets import local_secret
 
-        given = {"webchat": self.webchat_secret, "action_server": self.action_server_secret, "rasa_api": self.rasa_auth_token}
+        given = {"webchat": self.webchat_secret, "action_server": self.action_server_secret, "rasa_api": self.rasa_auth_token,
+                 "console": self.console_secret}
         if name not in given:
             raise KeyError(name)
         return local_secret(self.var_dir, name, given[name])

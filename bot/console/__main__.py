@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracker-store-url", default=settings.tracker_store_url, help="Rasa's SQL tracker store; default: TRACKER_STORE_URL")
     parser.add_argument("--rasa-url", default=settings.rasa_url, help="Rasa's HTTP API; default: RASA_URL")
     parser.add_argument("--secure-cookies", choices=("auto", "always", "never"), default="auto",
-                        help="mark cookies Secure: auto = when the request came over https (default)")
+                        help="mark cookies Secure: auto = when the request came over https (directly or from a "
+                             "trusted proxy's X-Forwarded-Proto) or CONSOLE_SECURE_COOKIES=1 (default)")
     args = parser.parse_args(argv)
     settings = dataclasses.replace(
         settings, console_port=args.port, database_url=args.database_url, tracker_store_url=args.tracker_store_url, rasa_url=args.rasa_url,

@@ -20,7 +20,8 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    # A migration may rewrite a large table: no statement timeout here.
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), statement_timeout=0)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -195,14 +195,31 @@ def get_case(case_id: int, *, session: Session) -> Case:
 
 
 def claim(case_id: int, staff_user_id: int, *, session: Session) -> Case:
+    """Claim a new case for a worker (claiming one's own again changes nothing).
+
+    One conditional UPDATE (WHERE status='new' AND nobody has it), run first in the
+    transaction: when two workers claim at the same moment the database lets exactly one
+    through (PostgreSQL re-checks the WHERE after the row lock; SQLite's writer lock
+    serialises them), and the other gets a CaseError. `case.newly_claimed` says whether this
+    call made the claim.
+    """
+    now = datetime.utcnow()
+    won = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == "new", Case.claimed_by_id.is_(None))
+        .values(status="claimed", claimed_by_id=staff_user_id, claimed_at=func.coalesce(Case.claimed_at, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
     case = get_case(case_id, session=session)
-    if case.status not in ("new", "claimed"):
-        raise CaseError(f"{case.reference} is {case.status.replace('_', ' ')}: it cannot be claimed.")
-    if case.status == "claimed" and case.claimed_by_id not in (None, staff_user_id):
+    session.refresh(case)
+    if not won:
+        if case.status == "claimed" and case.claimed_by_id == staff_user_id:
+            case.newly_claimed = False
+            return case
+        if case.status not in ("new", "claimed"):
+            raise CaseError(f"{case.reference} is {case.status.replace('_', ' ')}: it cannot be claimed.")
         raise CaseError(f"{case.reference} is already claimed by someone else.")
-    case.status = "claimed"
-    case.claimed_by_id = staff_user_id
-    case.claimed_at = case.claimed_at or datetime.utcnow()
+    case.newly_claimed = True
     return case
 
 

@@ -82,7 +82,7 @@ class FakeRasa:
 class Console:
     """The console app served on 127.0.0.1:port in a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, secure_cookies: bool | None = None) -> None:
         from sanic import Sanic
 
         from bot.console.app import create_app
@@ -92,7 +92,7 @@ class Console:
         Sanic.test_mode = True
 
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, secure_cookies=secure_cookies)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = LoopThread()
@@ -141,6 +141,21 @@ def console(settings) -> Iterator[Console]:
     served = Console(settings)
     yield served
     served.stop()
+
+
+@pytest.fixture
+def make_console(settings) -> Iterator:
+    """make_console(trusted_proxies="127.0.0.1", ...) -> a console served with changed settings."""
+    served = []
+
+    def make(secure_cookies: bool | None = None, **changes: Any) -> Console:
+        console = Console(dataclasses.replace(settings, **changes), secure_cookies=secure_cookies)
+        served.append(console)
+        return console
+
+    yield make
+    for console in served:
+        console.stop()
 
 
 @pytest.fixture
@@ -238,11 +253,18 @@ def add_events(tracker_url):
     return add
 
 
-def audit_rows(session_for) -> list[tuple[str, int | None, int | None, str]]:
-    """(action, staff_user_id, case_id, detail) of every audit entry, oldest first."""
+ACCOUNT_ACTIONS = ("account_added", "account_deactivated", "password_set")
+
+
+def audit_rows(session_for, accounts: bool = False) -> list[tuple[str, int | None, int | None, str]]:
+    """(action, staff_user_id, case_id, detail) of every audit entry, oldest first (the
+    account changes that made the test's users left out unless `accounts`)."""
     from sqlalchemy import select
 
     from bot.console.models import AuditEntry
 
     with session_for() as s:
-        return [(e.action, e.staff_user_id, e.case_id, e.detail) for e in s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        return [
+            (e.action, e.staff_user_id, e.case_id, e.detail) for e in s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+            if accounts or e.action not in ACCOUNT_ACTIONS
+        ]

@@ -104,4 +104,24 @@ def test_staff_work_a_callback_and_a_live_chat_in_the_browser(browser, console, 
     stranger = browser.new_context().new_page()
     stranger.goto(console.url + f"/cases/{callback}")
     assert stranger.url == console.url + "/login"
+
+    # The session ends (idle) while a live chat is open: its transcript refresh takes the whole
+    # page to the login form, rather than drawing the form inside the transcript panel.
+    from datetime import datetime, timedelta
+
+    from bot.console.models import StaffSession
+
+    second = make_live("live-browser-2")
+    add_events("live-browser-2", [("user", "hello, anyone there?", "greet"), ("pause", "")])
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(console.url + "/")
+    page.goto(console.url + f"/cases/{second}")
+    assert "hello, anyone there?" in page.inner_text("#transcript")
+    with session_for() as s, s.begin():
+        for stored in s.query(StaffSession):
+            stored.expires_at = datetime.utcnow() - timedelta(seconds=1)
+    page.wait_for_url(console.url + "/login", timeout=20000)
+    assert page.locator("#transcript").count() == 0 and page.get_by_label("Password").is_visible()
     context.close()

@@ -286,3 +286,25 @@ def test_audit_page_is_newest_first_and_paginated(console, make_user, session_fo
     assert first.index(f"entry {audit.PAGE_SIZE + 4}") < first.index(f"entry {audit.PAGE_SIZE}")
     second = client.get(console.url + "/audit?page=2").text
     assert "entry 0" in second and "Page 2 of 2" in second
+
+
+def test_urgent_live_chats_head_the_queue_labelled_urgent_with_the_time(console, make_user, make_live, make_callback, session_for):
+    from bot.referrals import cases
+
+    make_user("sam")
+    older = make_live("tg:100")
+    make_callback()
+    urgent = make_live("tg:200")
+    with session_for() as s, s.begin():
+        cases.mark_urgent("tg:200", session=s, now=datetime(2026, 12, 1, 14, 7))  # a crisis message while waiting
+    client = log_in(console)
+    html = client.get(console.url + "/").text
+    rows = re.findall(r"<tr class=\"([^\"]*)\">\s*<td>(.*?)</td>", html, re.S)
+    assert [_references(cell)[0] for _, cell in rows][0] == _case(session_for, urgent).reference  # first, though newest
+    first_class, first_cell = rows[0]
+    assert "urgent" in first_class.split()
+    assert '<strong class="badge urgent">Urgent</strong>' in first_cell and "since Tue 01 Dec 2026 14:07" in first_cell
+    assert all("Urgent" not in cell and "urgent" not in cls.split() for cls, cell in rows[1:])  # only that one
+    page = client.get(console.url + f"/cases/{urgent}").text
+    assert "Urgent</strong>" in page and "a crisis message came at Tue 01 Dec 2026 14:07" in page
+    assert "Urgent</strong>" not in client.get(console.url + f"/cases/{older}").text

@@ -217,3 +217,44 @@ def test_outbox_messages_are_delivered_once_in_order(session_for):
         assert cases.take_outbox("chat-1", session=s) == ["first", "second"]
     with session_for() as s, s.begin():
         assert cases.take_outbox("chat-1", session=s) == []
+
+
+def test_two_workers_claiming_one_case_at_once_exactly_one_wins(session_for):
+    """Eight workers press "claim" on the same new case at the same moment (a barrier releases
+    them together): the database lets one through and refuses the rest, on SQLite and PostgreSQL."""
+    with session_for() as s, s.begin():
+        workers = [staff(s, f"worker{i}") for i in range(8)]
+        case, _ = cases.open_live(sender_id="tg:42", channel="telegram", request_key="tg:42:1", session=s)
+    barrier = threading.Barrier(len(workers))
+    won, refused, errors = [], [], []
+
+    def claim(worker: int) -> None:
+        try:
+            with session_for() as s, s.begin():
+                barrier.wait()
+                claimed = cases.claim(case.id, worker, session=s)
+                assert claimed.newly_claimed
+                won.append(worker)
+        except cases.CaseError as exc:
+            refused.append((worker, str(exc)))
+        except Exception as exc:  # anything else (a lock error) is a failure of the test
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=claim, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(won) == 1 and len(refused) == len(workers) - 1
+    assert all("already claimed by someone else" in message for _, message in refused)
+    with session_for() as s:
+        stored = s.get(Case, case.id)
+        assert (stored.status, stored.claimed_by_id) == ("claimed", won[0])
+    # The winner claiming again changes nothing; a closed case cannot be claimed.
+    with session_for() as s, s.begin():
+        again = cases.claim(case.id, won[0], session=s)
+        assert again.status == "claimed" and not again.newly_claimed
+        cases.close(case.id, won[0], session=s)
+    with session_for() as s, s.begin(), pytest.raises(cases.CaseError, match="closed"):
+        cases.claim(case.id, workers[0] if workers[0] != won[0] else workers[1], session=s)

@@ -6,8 +6,15 @@
   if (transcript && transcript.dataset.refreshUrl) {
     var url = transcript.dataset.refreshUrl;
     setInterval(function () {
-      fetch(url, { credentials: "same-origin", cache: "no-store" })
-        .then(function (reply) { return reply.ok ? reply.text() : null; })
+      fetch(url, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+        .then(function (reply) {
+          // The session ended (idle or 12-hour limit): go to the login page, never draw it in the panel.
+          if (reply.status === 401 || reply.type === "opaqueredirect") {
+            window.location.assign("/login");
+            return null;
+          }
+          return reply.ok ? reply.text() : null;
+        })
         .then(function (html) {
           if (html === null) { return; }
           var list = transcript.querySelector(".transcript");
@@ -28,7 +35,12 @@
     setInterval(function () {
       var active = document.activeElement;
       var busy = active && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(active.tagName);
-      if (!busy && !document.hidden) { window.location.reload(); }
+      if (!busy && !document.hidden) {
+        // ?auto=1: an automatic refresh does not count as the worker being active (idle timeout).
+        var next = new URL(window.location.href);
+        next.searchParams.set("auto", "1");
+        window.location.replace(next.toString());
+      }
     }, seconds * 1000);
   }
 })();

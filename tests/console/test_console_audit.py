@@ -1,0 +1,105 @@
+"""The audit log records what happens outside the console's pages too (account changes from the
+command line, erasures and purges, refused requests), and a flood cannot fill it."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import requests
+from sqlalchemy import func, select
+
+from bot.cli import main
+from bot.console import audit
+from bot.console.models import AuditEntry
+from console_support import PASSWORD, audit_rows, csrf_from, log_in
+
+
+def test_account_changes_from_the_command_line_are_audited(database_url, session_for, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "deploy")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert main(["--database-url", database_url, "staff", "add-user", "Sam", "--role", "admin", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a brand new password\n"))
+    assert main(["--database-url", database_url, "staff", "set-password", "sam", "--password-stdin"]) == 0
+    assert main(["--database-url", database_url, "staff", "deactivate", "sam"]) == 0
+    assert main(["--database-url", database_url, "staff", "deactivate", "nobody"]) == 1  # nothing changed, nothing recorded
+    rows = audit_rows(session_for, accounts=True)
+    assert rows == [
+        ("account_added", None, None, "sam as admin from the command line (as deploy)"),
+        ("password_set", None, None, "sam from the command line (as deploy)"),
+        ("account_deactivated", None, None, "sam from the command line (as deploy)"),
+    ]
+    assert not any("password" in detail and "new" in detail for *_, detail in rows)  # never the password itself
+
+
+def test_system_events_are_recorded_with_the_callers_change_or_on_their_own(database_url, session_for):
+    with session_for() as s, s.begin():
+        audit.record_system("purge", "3 closed cases past 90 days", session=s)
+    with session_for() as s:
+        s.begin()
+        audit.record_system("erasure", "rolled back with its change", session=s)
+        s.rollback()
+    audit.record_system("erasure", "1 conversation erased", database_url=database_url)
+    assert audit_rows(session_for) == [
+        ("purge", None, None, "3 closed cases past 90 days"), ("erasure", None, None, "1 conversation erased"),
+    ]
+    assert audit.ACTIONS["erasure"] and audit.ACTIONS["purge"]
+
+
+def test_refused_requests_are_recorded(console, make_user, make_callback, session_for):
+    sam = make_user("sam", role="worker")
+    case_id = make_callback()
+    client = log_in(console)
+    assert client.post(console.url + f"/cases/{case_id}/claim", data={"csrf_token": "forged"}).status_code == 403
+    assert client.get(console.url + "/audit").status_code == 403
+    assert client.get(console.url + "/users").status_code == 403
+    assert requests.post(console.url + f"/cases/{case_id}/note", data={"csrf_token": "x", "text": "hi"}).status_code == 403
+    assert requests.post(console.url + "/login", data={"username": "sam", "password": PASSWORD}).status_code == 403
+    refused = [(user, detail) for action, user, _, detail in audit_rows(session_for) if action == "refused"]
+    assert refused == [
+        (sam, "bad CSRF token; from 127.0.0.1; 1 time"),
+        (sam, "admin page /audit opened by a worker; from 127.0.0.1; 1 time"),
+        (sam, "admin page /users opened by a worker; from 127.0.0.1; 1 time"),
+        (None, "form sent without a session; from 127.0.0.1; 1 time"),
+        (None, "bad CSRF token on the login form; from 127.0.0.1; 1 time"),
+    ]
+
+
+def test_refusals_are_counted_in_at_most_21_rows_a_minute(session_for):
+    sessions = session_for
+    minute = datetime(2026, 12, 1, 9, 30, 5)
+    for source in range(30):
+        for _ in range(4):
+            audit.record_refusal("login_failed", "unknown username", source=f"203.0.113.{source}", sessions=sessions, now=minute)
+    audit.record_refusal("refused", "bad CSRF token", source="203.0.113.99", sessions=sessions, now=minute)
+    rows = audit_rows(session_for)
+    assert len(rows) == audit.MAX_REFUSAL_ROWS_PER_MINUTE + 1
+    assert rows[:2] == [
+        ("login_failed", None, None, "unknown username; from 203.0.113.0; 4 times"),
+        ("login_failed", None, None, "unknown username; from 203.0.113.1; 4 times"),
+    ]
+    assert rows[-1] == ("refused_more", None, None, "and 41 more from other sources")  # 10 sources x 4, and the CSRF one
+    # The next minute starts afresh.
+    audit.record_refusal("login_failed", "unknown username", source="203.0.113.29", sessions=sessions, now=minute.replace(minute=31))
+    assert audit_rows(session_for)[-1] == ("login_failed", None, None, "unknown username; from 203.0.113.29; 1 time")
+
+
+def test_a_login_flood_from_many_addresses_cannot_fill_the_log(make_console, make_user, session_for):
+    """The attack: 90 failed logins from 30 addresses (through a trusted proxy) to flood the log."""
+    console = make_console(trusted_proxies="127.0.0.1")
+    make_user("sam")
+    client = requests.Session()
+    token = csrf_from(client.get(console.url + "/login").text)
+    for i in range(90):
+        reply = client.post(console.url + "/login", headers={"X-Forwarded-For": f"198.51.{i % 30}.7"},
+                            data={"username": f"user{i}", "password": "whatever-it-is", "csrf_token": token})
+        assert reply.status_code == 401
+    with session_for() as s:
+        rows = s.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+        entries = list(s.execute(select(AuditEntry).where(AuditEntry.action.in_(("login_failed", "refused_more")))).scalars())
+    assert rows == len(entries) + 1  # and the account made for the test
+    minutes = {e.at for e in entries}
+    assert len(entries) <= len(minutes) * (audit.MAX_REFUSAL_ROWS_PER_MINUTE + 1)  # at most 21 a minute, however many tries
+    counted = 0
+    for e in entries:
+        counted += int(e.detail.split()[1]) if e.action == "refused_more" else int(e.detail.rsplit("; ", 1)[1].split()[0])
+    assert counted == 90  # every try is counted, none listed one by one
