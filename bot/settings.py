@@ -68,6 +68,12 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks);
     # empty: the direct peer is the client (bot.net.client_address).
     trusted_proxies: str = ""
+    # Live chat (bot.handoff.sweep): an unclaimed live chat is handed back to the assistant,
+    # with the offer of a call back, after this many minutes (at once when nobody is on shift).
+    live_chat_wait_minutes: int = 10
+    # Erasure without Rasa's lock (the in-memory lock store): the request stays pending until a
+    # pass this many minutes after the erasure finds nothing written back (bot.conversations).
+    erasure_verify_minutes: int = 15
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -103,6 +109,8 @@ class Settings:
             webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
             action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
             trusted_proxies=os.environ.get("TRUSTED_PROXIES", ""),
+            live_chat_wait_minutes=_int("LIVE_CHAT_WAIT_MINUTES", 10),
+            erasure_verify_minutes=_int("ERASURE_VERIFY_MINUTES", 15),
         )
 
     def secret(self, name: str) -> str:
