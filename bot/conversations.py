@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -394,14 +395,23 @@ def _redact_form(sender_id: str, since: float, *, engine: Engine, whole: bool = 
                 changed[row.id] = _redact_user(event)
         typed |= {_national(value) for value in typed if value.startswith("+44")}
         typed = {value for value in typed if len(value.strip()) >= 2}
+        if not typed:
+            pattern = None
+        else:  # whole words only: "Jo" is a name in "Name: Jo", not in "Join"
+            pattern = re.compile("|".join(rf"(?<!\w){re.escape(value)}(?!\w)" for value in sorted(typed, key=len, reverse=True)))
         for row in window:
-            if row.id in changed or row.type_name not in ("user", "bot"):
+            if row.id in changed or row.type_name not in ("user", "bot", "slot"):
                 continue
             event = json.loads(row.data or "{}")
-            text = event.get("text") or ""
+            if row.type_name == "slot":
+                if pattern and event.get("name") != "requested_slot" and pattern.search(str(event.get("value") or "")):
+                    changed[row.id] = {**event, "value": None}
+                continue
+            # Anywhere in the event: a bot message's metadata carries the values it was filled with.
+            dumped = json.dumps(event, ensure_ascii=False)
             read_back = (event.get("metadata") or {}).get("utter_action") == _READ_BACK
-            if read_back or any(value in text for value in typed):
-                changed[row.id] = _redact_user(event) if row.type_name == "user" else {**event, "text": REDACTED}
+            if read_back or (pattern and pattern.search(dumped)):
+                changed[row.id] = _redact_user(event) if row.type_name == "user" else _redact_bot(event)
         for row_id, event in changed.items():
             connection.execute(events.update().where(events.c.id == row_id).values(data=json.dumps(event)))
     return True
@@ -409,9 +419,18 @@ def _redact_form(sender_id: str, since: float, *, engine: Engine, whole: bool = 
 
 def _redact_user(event: dict) -> dict:
     """A user event without its words (the intent stays, for the anonymous counts)."""
-    parse_data = dict(event.get("parse_data") or {})
-    parse_data.update(text=REDACTED, entities=[])
-    return {**event, "text": REDACTED, "parse_data": parse_data}
+    parse_data = event.get("parse_data") or {}
+    kept = {key: parse_data[key] for key in ("intent", "intent_ranking", "message_id") if key in parse_data}
+    return {**event, "text": REDACTED, "parse_data": {**kept, "text": REDACTED, "entities": []}, "metadata": {}}
+
+
+# A bot message's metadata: which response it was, and which model (never the values filled in).
+_BOT_METADATA = ("utter_action", "model_id", "assistant_id", "staff")
+
+
+def _redact_bot(event: dict) -> dict:
+    metadata = event.get("metadata") or {}
+    return {**event, "text": REDACTED, "metadata": {key: metadata[key] for key in _BOT_METADATA if key in metadata}}
 
 
 def _national(e164: str) -> str:
