@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from bot import conversations, db, retention
 from bot.channels.models import SmsMenu
@@ -39,10 +38,6 @@ def rows_for(tracker_url: str, sender: str) -> list[str]:
         return list(c.execute(text("select data from events where sender_id = :s order by id"), {"s": sender}).scalars())
 
 
-def request_for(session, sender: str) -> ErasureRequest:
-    return session.execute(select(ErasureRequest).where(ErasureRequest.id == select(func.max(ErasureRequest.id)).scalar_subquery())).scalar_one()
-
-
 # --- erasure ------------------------------------------------------------------------------
 
 def test_without_rasas_lock_an_erasure_is_verified_later_and_a_write_back_is_erased_again(settings, session_for, tracker_url):
@@ -57,7 +52,7 @@ def test_without_rasas_lock_an_erasure_is_verified_later_and_a_write_back_is_era
     assert (first.erasures, first.erasures_waiting) == (1, 1)
     assert rows_for(tracker_url, "me") == []
     with session_for() as s:
-        pending = request_for(s, "me")
+        pending = s.execute(select(ErasureRequest)).scalar_one()
         assert pending.done_at is None and pending.sender_id == "me"  # pending until verified
 
     # The attack: a turn loaded the tracker before the erasure and saves it now (Rasa counts the
