@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import db, senders
+from bot import conversations, db, senders
 from bot.actions_support import guarded
 from bot.directory import search
 from bot.referrals import cases, form
@@ -42,6 +42,20 @@ PHONE_ERRORS = {
 def reset_referral() -> List[EventType]:
     """Forget everything the form collected (the area is kept: the conversation knew it already)."""
     return [SlotSet(slot, None) for slot in REFERRAL_SLOTS]
+
+
+def forget_unsent(tracker: Tracker) -> List[EventType]:
+    """The form ended without being sent: clear its slots, and ask for what was typed into it
+    to be redacted from the stored conversation once Rasa has saved this turn (the retention
+    job, bot.conversations.process_redactions), so that "nothing has been saved" is true."""
+    since = form.form_started_at(tracker.events)
+    if since is not None:
+        try:
+            with db.session_factory()() as session, session.begin():
+                conversations.request_redaction(tracker.sender_id, since, session=session)
+        except SQLAlchemyError as error:
+            logger.warning("could not record a redaction request: %s", type(error).__name__)
+    return reset_referral()
 
 
 def latest_message_id(tracker: Tracker) -> str:
@@ -242,10 +256,10 @@ class ActionSubmitReferral(Action):
         outcome = slot("referral_outcome")
         if outcome in ("declined", "gave_up", "stopped"):
             dispatcher.utter_message(response=f"utter_referral_{outcome}")
-            return reset_referral()
+            return forget_unsent(tracker)
         if not (slot("referral_consent") == "yes" and slot("referral_confirmed") == "yes" and slot("referral_phone")):
             dispatcher.utter_message(response="utter_referral_stopped")  # never store without consent and a check
-            return reset_referral()
+            return forget_unsent(tracker)
 
         intents = user_intents(tracker)
         request = cases.CallbackRequest(
@@ -272,7 +286,7 @@ class ActionSubmitReferral(Action):
         except SQLAlchemyError as error:
             logger.warning("could not store a call-back request: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_referral_not_saved")
-            return reset_referral()
+            return forget_unsent(tracker)
         dispatcher.utter_message(
             response="utter_referral_sent", reference=reference, phone_display=form.national_format(request.phone),
             best_time_words=form.best_time_words(request.best_time),
@@ -290,7 +304,7 @@ class ActionStopReferral(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         dispatcher.utter_message(response="utter_referral_paused_for_safety" if intent in SAFETY_INTENTS else "utter_referral_stopped")
-        return reset_referral() + [SlotSet("requested_slot", None)]
+        return forget_unsent(tracker) + [SlotSet("requested_slot", None)]
 
 
 @guarded

@@ -10,8 +10,11 @@
     bot staff list                         staff accounts (no passwords)
     bot staff deactivate USERNAME          stop an account logging in (ends its sessions)
     bot staff set-password USERNAME [--password-stdin]
-    bot data purge [--settle-seconds N]    carry out "delete my details" requests; erase conversations and
-                                           closed cases past their retention (run by cron in production)
+    bot data purge [--settle-seconds N]    carry out "delete my details" requests and redactions; erase
+                                           conversations, cases, queued replies and SMS menus past their
+                                           retention (run by cron in production); exits 1 while an erasure
+                                           cannot be carried out
+    bot handoff sweep                      hand unclaimed live chats back to the assistant (run with purge)
     bot telegram set-webhook [URL] [--drop-pending-updates]   register the Telegram webhook and secret
     bot telegram webhook-info | delete-webhook
     bot channels prune [--days N]          forget provider message ids older than N days (default 7)
@@ -76,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     purge = data.add_parser("purge", help="erasure requests, then conversations and cases past their retention")
     purge.add_argument("--settle-seconds", type=float, default=5, help="leave erasure requests younger than this (Rasa may still be saving)")
 
+    handoff_cmd = sub.add_parser("handoff", help="live chats").add_subparsers(dest="action", required=True)
+    handoff_cmd.add_parser("sweep", help="hand unclaimed live chats back to the assistant with the offer of a call back")
+
     tg = sub.add_parser("telegram", help="the Telegram bot's webhook").add_subparsers(dest="action", required=True)
     hook = tg.add_parser("set-webhook", help="register https://HOST/webhooks/telegram/webhook with the secret token")
     hook.add_argument("url", nargs="?", help="public URL or base (default: TELEGRAM_WEBHOOK_URL)")
@@ -102,8 +108,30 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"erasure requests carried out: {done.erasures}; conversations older than "
             f"{settings.conversation_retention_days} days erased: {done.conversations}; cases closed over "
-            f"{settings.case_retention_days} days ago deleted: {done.cases}"
+            f"{settings.case_retention_days} days ago deleted: {done.cases}; open cases untouched as long deleted: "
+            f"{done.stale_cases}; queued replies deleted: {done.outbox_messages}; SMS menus deleted: {done.sms_menus}; "
+            f"unsent call-back forms redacted: {done.redactions}"
         )
+        if done.erasures_waiting:
+            print(
+                f"erasure requests pending: {done.erasures_waiting} (erased; checked again "
+                f"{settings.erasure_verify_minutes} minutes later, or the conversation was busy)"
+            )
+        if done.erasures_blocked:
+            print(
+                f"error: {done.erasures_blocked} erasure request(s) NOT carried out and still pending: the tracker store "
+                f"has no events table (is TRACKER_STORE_URL the one Rasa uses, and has Rasa started?)",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    if args.area == "handoff":
+        import asyncio
+
+        from bot import handoff
+
+        settings = dataclasses.replace(Settings.from_env(), database_url=url)
+        print(f"live chats handed back to the assistant: {asyncio.run(handoff.sweep(settings))}")
         return 0
 
     try:

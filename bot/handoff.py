@@ -5,22 +5,39 @@ and then only records what the person writes. The console talks to Rasa's HTTP A
 a worker's reply is appended as a `bot` event with `output_channel=latest` and side
 effects on, so Rasa delivers it on the person's own channel (web chat, SMS, Telegram);
 handing back appends `resume` and runs a response saying the assistant is back.
+
+Nobody waiting for a person is left in silence: `sweep` (run every 30 seconds with the
+retention job) hands an unclaimed live chat back to the assistant after LIVE_CHAT_WAIT_MINUTES,
+and every waiting chat at once when nobody is on shift, with the offer of a call back.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.api_auth import auth_headers
+from bot import db
 from bot.console.models import StaffUser
+from bot.referrals.models import KIND_LIVE, Case
 from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 JOINED_RESPONSE = "utter_handoff_worker_joined"
 HANDED_BACK_RESPONSE = "utter_handoff_ended"
+# The sweep: the intent it triggers (-> action_handoff_timed_out -> the offer of a call back),
+# the outcome it records, and how long a sweeper's claim on a case lasts before another may
+# retry it (a sweeper that died between claiming and handing back).
+TIMEOUT_INTENT = "EXTERNAL_handoff_timeout"
+TIMED_OUT_OUTCOME = "handed back to the assistant: nobody free"
+HANDING_BACK = "handing back to the assistant"
+SWEEP_LEASE = timedelta(minutes=2)
 
 
 class RasaUnavailable(RuntimeError):
@@ -96,3 +113,91 @@ class RasaClient:
         """Un-pause the conversation and tell the person the assistant is back."""
         await self._post(self._url(sender_id, "tracker/events"), [{"event": "resume"}])
         await self.utter(sender_id, HANDED_BACK_RESPONSE)
+
+    async def time_out(self, sender_id: str) -> None:
+        """Nobody came: un-pause and have the assistant offer a call back.
+
+        While paused Rasa records the person's messages without listening for them, so the
+        tracker's last action is not `action_listen`; rules for an intent need it before the
+        intent (as after any bot turn), so it is appended with the `resume`. If the trigger
+        fails the conversation is paused again, so the person never meets a half-handed-back
+        chat and the case can be retried."""
+        await self._post(self._url(sender_id, "tracker/events"), [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+        try:
+            await self._post(self._url(sender_id, "trigger_intent"), {"name": TIMEOUT_INTENT, "entities": {}})
+        except RasaUnavailable:
+            try:
+                await self.pause(sender_id)
+            except RasaUnavailable:
+                pass
+            raise
+
+
+def _claim_for_sweep(case_id: int, now: datetime, *, session: Session) -> bool:
+    """Take a waiting case for this sweeper: a conditional UPDATE, so of several sweepers (and
+    a worker claiming it) exactly one changes it. Other sweepers leave it for SWEEP_LEASE."""
+    claimed = session.execute(
+        update(Case)
+        .where(
+            Case.id == case_id,
+            or_(
+                Case.status == "new",
+                (Case.status == "closed") & (Case.outcome == HANDING_BACK) & (Case.closed_at <= now - SWEEP_LEASE),
+            ),
+        )
+        .values(status="closed", outcome=HANDING_BACK, closed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
+
+
+async def sweep(settings: Settings, now: datetime | None = None, *, client: RasaClient | None = None) -> int:
+    """Hand unclaimed live chats back to the assistant with the offer of a call back: those
+    waiting longer than LIVE_CHAT_WAIT_MINUTES, or all of them when nobody is on shift.
+    Returns how many were handed back.
+
+    Each case is claimed and committed first (closed, outcome HANDING_BACK), then Rasa is
+    asked, then the outcome is recorded; if Rasa fails the case is reopened to be retried on
+    the next sweep, and one conversation's failure never stops the others. The database is not
+    held during the call: Rasa's web chat channel writes the offer to our outbox."""
+    now = now or datetime.utcnow()
+    factory = db.session_factory(settings.database_url)
+    with factory() as session:
+        waiting = Case.status == "new"
+        if staff_on_shift(session=session, now=now):
+            waiting = waiting & (Case.created_at <= now - timedelta(minutes=settings.live_chat_wait_minutes))
+        stuck = (Case.status == "closed") & (Case.outcome == HANDING_BACK) & (Case.closed_at <= now - SWEEP_LEASE)
+        due = session.execute(
+            select(Case.id, Case.sender_id).where(Case.kind == KIND_LIVE, or_(waiting, stuck)).order_by(Case.urgent.desc(), Case.id)
+        ).all()
+    if not due:
+        return 0
+    client = client or RasaClient.from_settings(settings, timeout=10)
+    handed_back = 0
+    for case_id, sender_id in due:
+        try:
+            with factory() as session, session.begin():
+                if not _claim_for_sweep(case_id, now, session=session):
+                    continue  # a worker or another sweeper has it
+        except SQLAlchemyError as error:
+            logger.warning("live-chat sweep could not claim case %d (%s)", case_id, type(error).__name__)
+            continue
+        try:
+            await client.time_out(sender_id)
+        except RasaUnavailable as error:
+            logger.warning("live-chat sweep could not hand back case %d (%s); will retry", case_id, error)
+            outcome = {"status": "new", "outcome": None, "closed_at": None}
+        else:
+            outcome = {"outcome": TIMED_OUT_OUTCOME}
+            handed_back += 1
+        try:
+            with factory() as session, session.begin():
+                session.execute(
+                    update(Case).where(Case.id == case_id, Case.status == "closed", Case.outcome == HANDING_BACK)
+                    .values(updated_at=now, **outcome).execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError as error:  # the lease runs out and a later sweep retries
+            logger.warning("live-chat sweep could not record case %d (%s)", case_id, type(error).__name__)
+    if handed_back:
+        logger.info("live-chat sweep: %d waiting chats handed back to the assistant", handed_back)
+    return handed_back

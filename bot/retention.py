@@ -1,53 +1,126 @@
-"""Data rights and retention, run on a schedule (`make run` every minute) or by `bot data purge`.
+"""Data rights and retention, run on a schedule (`make run` every 30 seconds) or by `bot data purge`.
 
-1. Erasure requests ("delete my details") are carried out once Rasa has saved the turn.
-2. Conversations with no message for CONVERSATION_RETENTION_DAYS are erased; anonymous
-   counts for the statistics page are kept.
-3. Closed and cancelled cases are deleted CASE_RETENTION_DAYS after closing.
+1. Erasure requests ("delete my details") are carried out once Rasa has saved the turn, holding
+   Rasa's lock on the conversation (Redis lock store), or verified on a later pass when Rasa
+   keeps its locks in memory (bot.conversations.process_erasures). They stay pending, and say
+   so, while the tracker store has no events table.
+2. Call-back forms that ended unsent have what was typed into them redacted from the
+   conversation (bot.conversations.process_redactions).
+3. Conversations with no message for CONVERSATION_RETENTION_DAYS are erased; anonymous
+   counts for the statistics page are kept. Workers' queued replies (outbox_message) and saved
+   SMS menus (sms_menu) older than that go too.
+4. Closed and cancelled cases are deleted CASE_RETENTION_DAYS after closing; open cases
+   nobody has touched for CASE_RETENTION_DAYS are deleted too (counted first).
 """
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from bot import conversations, db
+from sqlalchemy import column, delete, select, table
+from sqlalchemy.orm import Session
+
+from bot import conversations, db, handoff, locks
+from bot.conversations import count_case_for_statistics
 from bot.referrals import cases
+from bot.referrals.models import OPEN_STATUSES, Case, CaseNote, OutboxMessage
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# The SMS channel's saved menus (bot.channels.models.SmsMenu), named here by table so that
+# retention does not import a channel.
+_sms_menu = table("sms_menu", column("sender_id"), column("sent_at"))
+
 
 @dataclass(frozen=True)
 class Purged:
-    erasures: int
+    erasures: int  # conversations erased in this pass
     conversations: int
     cases: int
+    # Erasure requests still pending: erased without Rasa's lock and not yet verified, or
+    # waiting for a busy conversation.
+    erasures_waiting: int = 0
+    # Erasure requests that could not be carried out: the tracker store has no events table.
+    erasures_blocked: int = 0
+    redactions: int = 0
+    outbox_messages: int = 0
+    sms_menus: int = 0
+    stale_cases: int = 0
 
 
-def run_once(settings: Settings, *, settle_seconds: float = 5) -> Purged:
-    """Carry out pending erasures and purge what is past its retention period."""
+def purge_outbox(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
+    """Delete workers' queued replies older than N days (the transcript keeps them until the
+    conversation goes). Returns how many."""
+    cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
+    return session.execute(delete(OutboxMessage).where(OutboxMessage.created_at < cutoff)).rowcount or 0
+
+
+def purge_sms_menus(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
+    """Delete saved SMS menus (keyed by phone number) older than N days. Returns how many."""
+    cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
+    return session.execute(delete(_sms_menu).where(_sms_menu.c.sent_at < cutoff)).rowcount or 0
+
+
+def purge_stale_open_cases(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
+    """Delete open cases (new, claimed, called back) nobody has changed for N days, keeping an
+    anonymous count. Returns how many."""
+    cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
+    stale = list(session.execute(select(Case).where(Case.status.in_(OPEN_STATUSES), Case.updated_at < cutoff)).scalars())
+    for case in stale:
+        count_case_for_statistics(case, session=session)
+    ids = [case.id for case in stale]
+    if ids:
+        session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
+        session.execute(delete(Case).where(Case.id.in_(ids)))
+    return len(ids)
+
+
+def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | None = None) -> Purged:
+    """Carry out pending erasures and redactions and purge what is past its retention period."""
     tracker = db.engine_for(settings.tracker_store_url)
     has_tracker = conversations.has_conversations(tracker)
+    lock_store = locks.conversation_lock_store(settings)
     with db.session_factory(settings.database_url)() as session:
         with session.begin():
             erasures = conversations.process_erasures(
-                tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds
+                tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds,
+                now=now, lock_store=lock_store, verify_minutes=settings.erasure_verify_minutes,
             )
         with session.begin():
-            old_cases = cases.purge_closed(settings.case_retention_days, session=session)
+            redactions = conversations.process_redactions(
+                tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds,
+                now=now, lock_store=lock_store,
+            )
+        with session.begin():
+            old_cases = cases.purge_closed(settings.case_retention_days, session=session, now=now)
+            stale_cases = purge_stale_open_cases(settings.case_retention_days, session=session, now=now)
+            outbox = purge_outbox(settings.conversation_retention_days, session=session, now=now)
+            menus = purge_sms_menus(settings.conversation_retention_days, session=session, now=now)
         old_conversations = 0
         if has_tracker:
             old_conversations = conversations.purge_conversations(
-                settings.conversation_retention_days, tracker_engine=tracker, session=session
+                settings.conversation_retention_days, tracker_engine=tracker, session=session, now=now
             )
-    if erasures or old_conversations or old_cases:
-        logger.info("retention: %d erasures, %d conversations, %d cases purged", erasures, old_conversations, old_cases)
-    return Purged(erasures, old_conversations, old_cases)
+    purged = Purged(
+        erasures.erased, old_conversations, old_cases, erasures_waiting=erasures.waiting, erasures_blocked=erasures.blocked,
+        redactions=redactions, outbox_messages=outbox, sms_menus=menus, stale_cases=stale_cases,
+    )
+    if any((erasures.erased, redactions, old_conversations, old_cases, stale_cases, outbox, menus)):
+        logger.info(
+            "retention: %d erasures, %d redactions, %d conversations, %d cases, %d stale open cases, %d queued replies, "
+            "%d SMS menus purged", erasures.erased, redactions, old_conversations, old_cases, stale_cases, outbox, menus,
+        )
+    return purged
 
 
 def schedule(settings: Settings, every_seconds: float = 60) -> threading.Event:
-    """Run `run_once` every so often in a daemon thread; set the returned event to stop."""
+    """Run `run_once`, and the live-chat sweep (bot.handoff.sweep), every so often in a daemon
+    thread; set the returned event to stop."""
+    import asyncio
+
     stop = threading.Event()
 
     def loop() -> None:
@@ -57,6 +130,10 @@ def schedule(settings: Settings, every_seconds: float = 60) -> threading.Event:
             except Exception as error:  # a database hiccup must not end the schedule
                 # Only the kind of error: a database error's message can quote a sender's number.
                 logger.error("retention run failed (%s); will try again", type(error).__name__)
+            try:
+                asyncio.run(handoff.sweep(settings))
+            except Exception as error:
+                logger.error("live-chat sweep failed (%s); will try again", type(error).__name__)
 
     threading.Thread(target=loop, name="retention", daemon=True).start()
     return stop

@@ -98,6 +98,12 @@ class Settings:
     # run (PostgreSQL statement_timeout; SQLite: how long to wait for a lock). 0: no limit.
     db_connect_timeout: int = 5
     db_statement_timeout: int = 10
+    # Live chat (bot.handoff.sweep): an unclaimed live chat is handed back to the assistant,
+    # with the offer of a call back, after this many minutes (at once when nobody is on shift).
+    live_chat_wait_minutes: int = 10
+    # Erasure without Rasa's lock (the in-memory lock store): the request stays pending until a
+    # pass this many minutes after the erasure finds nothing written back (bot.conversations).
+    erasure_verify_minutes: int = 15
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -147,6 +153,8 @@ class Settings:
             console_secret=os.environ.get("CONSOLE_SECRET") or None,
             db_connect_timeout=_int("DB_CONNECT_TIMEOUT", 5),
             db_statement_timeout=_int("DB_STATEMENT_TIMEOUT", 10),
+            live_chat_wait_minutes=_int("LIVE_CHAT_WAIT_MINUTES", 10),
+            erasure_verify_minutes=_int("ERASURE_VERIFY_MINUTES", 15),
         )
 
     def secret(self, name: str) -> str:

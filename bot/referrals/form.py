@@ -333,3 +333,23 @@ def attempts_at(events: Iterable[Mapping], slot: str) -> int:
         elif kind == "user" and asking == slot:
             count += 1
     return count
+
+
+def form_started_at(events: Sequence[Mapping], form: str = "referral_form") -> float | None:
+    """Rasa's timestamp of the person's message that started the latest run of `form` (so
+    that what they typed into it can be found again), or None if it never ran."""
+    active = None
+    last_user: float | None = None
+    started: float | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            last_user = event.get("timestamp")
+        elif kind == "active_loop":
+            name = event.get("name")
+            if name == form and active != form:
+                started = last_user if last_user is not None else event.get("timestamp")
+            active = name
+        elif kind in ("restart", "session_started"):
+            active = None
+    return started

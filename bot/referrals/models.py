@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, false as sa_false
+from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text, false as sa_false
 from sqlalchemy.orm import relationship
 
 import bot.console.models  # noqa: F401  (StaffUser, which cases refer to, must be mapped too)
@@ -104,6 +104,28 @@ class ErasureRequest(Base):
     __tablename__ = "erasure_request"
     id = Column(Integer, primary_key=True)
     sender_id = Column(String(255), nullable=False, index=True)
+    requested_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    # When the conversation was last deleted from the tracker store. Without Rasa's lock (the
+    # in-memory lock store) a turn in flight can write it back: the request stays pending
+    # (done_at empty) until a later pass finds nothing older than this (bot.conversations).
+    erased_at = Column(DateTime)
+    done_at = Column(DateTime)
+
+
+class RedactionRequest(Base):
+    """A call-back form ended without being sent: what the person typed into it (name,
+    number, time, note) is to be removed from their conversation in the tracker store.
+
+    Rasa saves the turn after our action runs, so, as with erasure, the rows are redacted
+    moments later by the retention job (bot.conversations.process_redactions). Only the
+    conversation and where the form started are kept here, never what was typed.
+    """
+
+    __tablename__ = "redaction_request"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    # Rasa's timestamp (seconds since the epoch) of the event that started the form.
+    since = Column(Float, nullable=False)
     requested_at = Column(DateTime, nullable=False, default=datetime.utcnow)
     done_at = Column(DateTime)
 

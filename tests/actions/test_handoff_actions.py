@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from sqlalchemy import func, select
 
-from actions.handoff import ActionHandoff, ActionOfferHelpFromPerson
+from actions.handoff import ActionHandoff, ActionHandoffTimedOut, ActionOfferHelpFromPerson
 from bot.console.models import StaffUser
 from bot.referrals.models import Case
 
@@ -99,3 +99,10 @@ def test_handoff_with_the_database_down(monkeypatch, dispatcher):
     monkeypatch.setenv("DATABASE_URL", DB_DOWN)
     events = run(ActionHandoff(), tracker(), dispatcher)
     assert responses(dispatcher) == ["utter_handoff_nobody"] and events == []
+
+
+def test_a_timed_out_live_chat_offers_a_call_back_that_a_plain_yes_accepts(dispatcher):
+    """Triggered by the sweep (bot.handoff.sweep) through EXTERNAL_handoff_timeout."""
+    events = run(ActionHandoffTimedOut(), tracker(), dispatcher)
+    assert responses(dispatcher) == ["utter_handoff_timeout_offer_callback"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "person_offer", "value": "callback"}]

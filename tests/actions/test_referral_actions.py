@@ -295,13 +295,46 @@ def test_a_failed_write_leaves_nothing_half_written(db_env, session_for, dispatc
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0
 
 
-def test_stopping_forgets_the_answers(dispatcher):
+def test_stopping_forgets_the_answers(db_env, dispatcher):
     events = run(ActionStopReferral(), form_tracker(slots=COMPLETE, intent="stop_referral"), dispatcher)
     assert responses(dispatcher) == ["utter_referral_stopped"]
     assert all(slots(events)[s] is None for s in REFERRAL_SLOTS)
     dispatcher.messages.clear()
     run(ActionStopReferral(), form_tracker(intent="risk_self"), dispatcher)
     assert responses(dispatcher) == ["utter_referral_paused_for_safety"]
+
+
+def stamped(tracker: Tracker) -> Tracker:
+    """The tracker with Rasa's timestamps on its events (1000, 1001, ...)."""
+    events = [{**event, "timestamp": 1000.0 + i} for i, event in enumerate(tracker.events)]
+    return Tracker(tracker.sender_id, tracker.slots, tracker.latest_message, events, False, None, tracker.active_loop, "action_listen")
+
+
+@pytest.mark.parametrize("action, slots_now", [
+    (ActionSubmitReferral(), {**COMPLETE, "referral_confirmed": "no", "referral_outcome": "stopped"}),
+    (ActionSubmitReferral(), {**COMPLETE, "referral_outcome": "gave_up"}),
+    (ActionStopReferral(), COMPLETE),
+])
+def test_an_unsent_form_asks_for_what_was_typed_to_be_redacted(db_env, session_for, dispatcher, action, slots_now):
+    from bot.referrals.models import RedactionRequest
+
+    tracker = stamped(form_tracker(slots=dict(slots_now), history=HISTORY, intent="deny"))
+    started = next(e for e in tracker.events if e["event"] == "active_loop")["timestamp"] - 1  # "can someone ring me"
+    events = run(action, tracker, dispatcher)
+    assert all(slots(events)[s] is None for s in REFERRAL_SLOTS)
+    with session_for() as s:
+        request = s.execute(select(RedactionRequest)).scalar_one()
+        assert (request.sender_id, request.since, request.done_at) == ("test-user", started, None)
+        assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+
+
+def test_a_sent_form_is_not_redacted(db_env, session_for, dispatcher):
+    from bot.referrals.models import RedactionRequest
+
+    run(ActionSubmitReferral(), stamped(submit_tracker()), dispatcher)
+    assert responses(dispatcher) == ["utter_referral_sent"]
+    with session_for() as s:
+        assert s.execute(select(func.count()).select_from(RedactionRequest)).scalar_one() == 0
 
 
 # --- cancelling ------------------------------------------------------------------------------

@@ -8,21 +8,26 @@ again. Out of hours the person is offered a call back instead.
 """
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
 import json
 import re
 import time
 import urllib.request
+from datetime import datetime, timedelta
 
 import pytest
 import yaml
 
-from bot import db
+from bot import db, handoff, retention
 from bot.cli import main
 from bot.cluster import tracker_store_endpoint
+from bot.console.models import StaffUser
 from bot.referrals.models import Case
 from bot.servers import Servers, free_port
-from sqlalchemy import select
+from bot.settings import Settings
+from sqlalchemy import select, text, update
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +54,7 @@ def stack(model_path, tmp_path_factory):
     ) as running:
         running.database_url = database_url
         running.webchat_port = webchat_port
+        running.tracker_store_url = f"sqlite:///{tracker_db}"
         yield running
 
 
@@ -192,3 +198,99 @@ def test_the_web_chat_page_in_a_browser(stack, browser):
         page.locator(".msg.worker", has_text="<b>Hello</b> from the helpline").wait_for(timeout=10000)
     finally:
         server.shutdown()
+
+
+# --- nobody waiting for a person is left in silence (bot.handoff.sweep) ---------------------
+
+OFFER = "no helpline worker has been able to join yet"
+
+
+def settings_for(stack: Servers) -> Settings:
+    return dataclasses.replace(Settings.from_env(), database_url=stack.database_url, rasa_url=stack.rasa_url,
+                               tracker_store_url=stack.tracker_store_url, lock_store_url=None)
+
+
+def shift(stack: Servers, until: datetime | None) -> None:
+    """Every worker on shift until `until` (None: nobody on shift)."""
+    with db.session_factory(stack.database_url)() as s, s.begin():
+        if s.execute(select(StaffUser.id).limit(1)).first() is None:
+            s.add(StaffUser(username="kim", display_name="Kim", password_hash="not a login"))
+            s.flush()
+        s.execute(update(StaffUser).values(on_shift_until=until))
+
+
+def waiting_for_a_worker(stack: Servers) -> tuple[WebChat, Case]:
+    person = WebChat(stack)
+    person.say("hi my partner is in prison")
+    person.say("/ask_live_chat")
+    case = live_case(stack, person.sender)
+    assert case is not None and case.status == "new"
+    assert person.say("hello? is anyone there") == []  # paused: nobody answers
+    return person, case
+
+
+def test_an_unclaimed_live_chat_is_handed_back_with_the_offer_of_a_call_back(stack):
+    shift(stack, datetime.utcnow() + timedelta(hours=4))
+    person, case = waiting_for_a_worker(stack)
+    settings = settings_for(stack)
+    asyncio.run(handoff.sweep(settings))  # within the wait: it stays in the queue
+    assert live_case(stack, person.sender).status == "new"
+
+    asyncio.run(handoff.sweep(settings, now=datetime.utcnow() + timedelta(minutes=settings.live_chat_wait_minutes + 1)))
+    person.wait_for(OFFER)  # delivered on the person's own channel (the web chat's poll)
+    closed = live_case(stack, person.sender)
+    assert closed.status == "closed" and closed.outcome == handoff.TIMED_OUT_OUTCOME
+    # The assistant is back, and a plain "yes" starts the call-back form at its consent question.
+    replies = person.say("yes")
+    assert replies and "To arrange a call" in replies[0]
+    shift(stack, None)
+
+
+def test_when_the_last_shift_ends_a_waiting_chat_is_handed_back_at_once(stack):
+    shift(stack, datetime.utcnow() + timedelta(hours=4))
+    person, case = waiting_for_a_worker(stack)
+    shift(stack, None)  # the last worker ends their shift
+    assert asyncio.run(handoff.sweep(settings_for(stack))) >= 1
+    person.wait_for(OFFER)
+    assert live_case(stack, person.sender).status == "closed"
+    assert person.say("how do i book a visit")  # the assistant answers again
+
+
+# --- an unsent call-back form leaves nothing of what was typed -----------------------------
+
+def test_a_call_back_form_stopped_at_the_check_leaves_no_name_or_number_in_the_conversation(stack):
+    person = WebChat(stack)
+    person.say("how do i book a visit")
+    steps = [
+        ("pls call me back", "To arrange a call"),
+        ("yes thats ok", None),
+        ("Jo Bloggs", None),
+        ("0751 234 5678", None),  # the number as typed
+        ("yes", None),
+        ("no", None),
+        ("evening", None),
+        ("Stockton", None),
+        ("no thanks", "Jo Bloggs"),  # the check reads the details back
+    ]
+    for message, expected in steps:
+        replies = " ".join(person.say(message))
+        assert replies, message
+        if expected:
+            assert expected in replies
+    assert "nothing has been saved" in " ".join(person.say("no")).lower()
+
+    tracker = db.engine_for(stack.tracker_store_url)
+
+    def stored() -> str:
+        with tracker.connect() as c:
+            return "\n".join(c.execute(text("select data from events where sender_id = :s"), {"s": person.sender}).scalars())
+
+    assert "Jo Bloggs" in stored()  # Rasa has the turn saved as typed ...
+    purged = retention.run_once(settings_for(stack), settle_seconds=0)
+    assert purged.redactions == 1
+    kept = stored()  # ... and after the retention job, nothing of it
+    for typed in ("Jo Bloggs", "Bloggs", "0751 234 5678", "07512 345678", "+447512345678", "7512345678"):
+        assert typed not in kept, typed
+    assert "how do i book a visit" in kept
+    # The conversation carries on as usual.
+    assert person.say("how do i book a visit")

@@ -1,0 +1,68 @@
+"""Rasa's conversation lock, taken from outside Rasa (erasure and redaction in bot.conversations).
+
+Rasa holds a ticket lock per conversation while it handles a message: it loads the tracker,
+runs actions, then saves the events it thinks are new (`SQLTrackerStore._additional_events`
+counts the stored rows). Deleting a conversation while a turn is in flight would let that
+save write the whole conversation back. With the Redis lock store (LOCK_STORE_URL) we take
+the same lock Rasa takes, so erasure waits for the turn in flight and the next turn waits for
+the erasure. The in-memory lock store lives inside the Rasa process and cannot be taken from
+here: `conversation_lock_store` returns None and callers verify on a later pass instead.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
+
+from sqlalchemy.engine import make_url
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:  # rasa is imported only when a Redis lock store is configured
+    from rasa.core.lock_store import LockStore
+
+logger = logging.getLogger(__name__)
+
+# Longer than any turn takes; Rasa drops a ticket older than this (a crashed holder).
+LOCK_LIFETIME_SECONDS = 60
+
+
+class LockBusy(RuntimeError):
+    """The conversation's lock could not be had in time: try again on a later pass."""
+
+
+def conversation_lock_store(settings: Settings) -> "LockStore | None":
+    """The lock store Rasa uses (endpoints are generated from the same LOCK_STORE_URL), or None
+    when Rasa keeps its locks in memory."""
+    if not settings.lock_store_url:
+        return None
+    from rasa.core.lock_store import RedisLockStore
+
+    url = make_url(settings.lock_store_url)
+    return RedisLockStore(
+        host=url.host or "localhost", port=url.port or 6379, db=int(url.database or 0), password=url.password,
+        use_ssl=url.drivername == "rediss",
+    )
+
+
+@contextmanager
+def conversation_lock(store: "LockStore", sender_id: str, *, wait_seconds: float = 30, poll_seconds: float = 0.1) -> Iterator[None]:
+    """Hold Rasa's lock on one conversation (Rasa's own ticket protocol, `LockStore.lock`,
+    without asyncio); raise LockBusy if the turns ahead do not finish within `wait_seconds`."""
+    ticket = store.issue_ticket(sender_id, LOCK_LIFETIME_SECONDS)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            lock = store.get_lock(sender_id)
+            if lock is None:  # our own ticket expired while we waited
+                raise LockBusy("the conversation's lock expired while waiting")
+            if not lock.is_locked(ticket):
+                break
+            if time.monotonic() > deadline:
+                raise LockBusy("the conversation stayed busy")
+            time.sleep(poll_seconds)
+            store.update_lock(sender_id)
+        yield
+    finally:
+        store.cleanup(sender_id, ticket)

@@ -1,0 +1,169 @@
+"""The live-chat sweep (bot.handoff.sweep) against our real database (SQLite and PostgreSQL)
+and a local HTTP server standing in for Rasa's HTTP API, recording each call. The whole path
+through the real Rasa and action servers is in tests/e2e/test_handoff.py."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import http.server
+import json
+import threading
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from bot import handoff
+from bot.console.models import StaffUser
+from bot.referrals import cases
+from bot.referrals.models import Case
+from bot.settings import Settings
+
+
+class FakeRasa:
+    """Rasa's conversation endpoints: records (sender, endpoint, body); answers 500 for the
+    senders in `failing`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, object]] = []
+        self.failing: set[str] = set()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                parts = urlsplit(self.path).path.split("/")  # /conversations/<id>/<endpoint...>
+                sender, endpoint = unquote(parts[2]), "/".join(parts[3:])
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with fake.lock:
+                    fake.calls.append((sender, endpoint, body))
+                fails = sender in fake.failing and endpoint == "trigger_intent"
+                self.send_response(500 if fails else 200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def triggered(self) -> list[str]:
+        return [sender for sender, endpoint, _ in self.calls if endpoint == "trigger_intent"]
+
+
+@pytest.fixture
+def rasa():
+    fake = FakeRasa()
+    yield fake
+    fake.server.shutdown()
+
+
+@pytest.fixture
+def settings(database_url, rasa) -> Settings:
+    return dataclasses.replace(Settings.from_env(), database_url=database_url, rasa_url=rasa.url, live_chat_wait_minutes=10)
+
+
+def waiting_chat(session_for, sender: str, minutes_ago: float) -> int:
+    with session_for() as s, s.begin():
+        case, _ = cases.open_live(sender_id=sender, channel="webchat", request_key=f"{sender}:1", session=s)
+        case.created_at = datetime.utcnow() - timedelta(minutes=minutes_ago)
+        s.flush()
+        return case.id
+
+
+def on_shift(session_for, until: datetime | None) -> None:
+    with session_for() as s, s.begin():
+        s.add(StaffUser(username="sam", password_hash="x", on_shift_until=until))
+
+
+def case(session_for, case_id: int) -> Case:
+    with session_for() as s:
+        return s.get(Case, case_id)
+
+
+def test_an_unclaimed_chat_is_handed_back_after_the_wait_with_the_offer(settings, session_for, rasa):
+    on_shift(session_for, datetime.utcnow() + timedelta(hours=4))
+    old = waiting_chat(session_for, "webchat-old", 11)
+    new = waiting_chat(session_for, "webchat-new", 2)
+    assert asyncio.run(handoff.sweep(settings)) == 1
+    # Resumed, listening (the rule for an intent needs action_listen before it), then the intent.
+    assert rasa.calls == [
+        ("webchat-old", "tracker/events", [{"event": "resume"}, {"event": "action", "name": "action_listen"}]),
+        ("webchat-old", "trigger_intent", {"name": "EXTERNAL_handoff_timeout", "entities": {}}),
+    ]
+    handed_back = case(session_for, old)
+    assert handed_back.status == "closed" and handed_back.outcome == "handed back to the assistant: nobody free"
+    assert case(session_for, new).status == "new"
+    # Its wait runs out later.
+    assert asyncio.run(handoff.sweep(settings, now=datetime.utcnow() + timedelta(minutes=9))) == 1
+    assert rasa.triggered() == ["webchat-old", "webchat-new"]
+    assert asyncio.run(handoff.sweep(settings, now=datetime.utcnow() + timedelta(minutes=60))) == 0
+
+
+def test_when_the_last_shift_ends_every_waiting_chat_is_handed_back_at_once(settings, session_for, rasa):
+    on_shift(session_for, datetime.utcnow() - timedelta(minutes=1))  # the shift just ended
+    ids = [waiting_chat(session_for, f"webchat-{i}", 0) for i in range(3)]
+    with session_for() as s, s.begin():  # a chat a worker has taken stays with the worker
+        taken = waiting_chat(session_for, "webchat-taken", 30)
+        s.get(Case, taken).status = "claimed"
+    assert asyncio.run(handoff.sweep(settings)) == 3
+    assert sorted(rasa.triggered()) == ["webchat-0", "webchat-1", "webchat-2"]
+    assert all(case(session_for, i).status == "closed" for i in ids)
+    assert case(session_for, taken).status == "claimed"
+
+
+def test_a_failure_for_one_chat_leaves_it_open_for_the_next_sweep_and_not_the_others(settings, session_for, rasa):
+    on_shift(session_for, None)
+    broken = waiting_chat(session_for, "webchat-broken", 0)
+    fine = waiting_chat(session_for, "webchat-fine", 0)
+    rasa.failing.add("webchat-broken")
+    assert asyncio.run(handoff.sweep(settings)) == 1
+    assert case(session_for, fine).status == "closed"
+    reopened = case(session_for, broken)
+    assert (reopened.status, reopened.outcome, reopened.closed_at) == ("new", None, None)
+    # The conversation was paused again: the person never meets a half-handed-back chat.
+    assert ("webchat-broken", "tracker/events", [{"event": "pause"}]) in rasa.calls
+    rasa.failing.clear()
+    assert asyncio.run(handoff.sweep(settings)) == 1
+    assert case(session_for, broken).status == "closed"
+
+
+def test_two_sweepers_at_once_hand_each_chat_back_exactly_once(settings, session_for, rasa):
+    on_shift(session_for, None)
+    senders = [f"webchat-{i}" for i in range(12)]
+    for sender in senders:
+        waiting_chat(session_for, sender, 0)
+    results: list[int] = []
+    start = threading.Barrier(3)
+
+    def sweeper() -> None:
+        start.wait()
+        results.append(asyncio.run(handoff.sweep(settings)))
+
+    threads = [threading.Thread(target=sweeper) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(results) == 12
+    assert sorted(rasa.triggered()) == sorted(senders)
+    with session_for() as s:
+        assert set(s.execute(select(Case.status)).scalars()) == {"closed"}
+
+
+def test_a_sweeper_that_died_after_claiming_is_retried_after_its_lease(settings, session_for, rasa):
+    on_shift(session_for, None)
+    stuck = waiting_chat(session_for, "webchat-stuck", 0)
+    now = datetime.utcnow()
+    with session_for() as s, s.begin():
+        assert handoff._claim_for_sweep(stuck, now, session=s)
+    with session_for() as s, s.begin():
+        assert not handoff._claim_for_sweep(stuck, now, session=s)  # claimed: nobody else acts on it
+    assert asyncio.run(handoff.sweep(settings, now=now + timedelta(seconds=30))) == 0
+    assert asyncio.run(handoff.sweep(settings, now=now + handoff.SWEEP_LEASE + timedelta(seconds=1))) == 1
+    assert rasa.triggered() == ["webchat-stuck"]
+    assert case(session_for, stuck).outcome == handoff.TIMED_OUT_OUTCOME
