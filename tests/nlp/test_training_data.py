@@ -48,7 +48,11 @@ def test_no_near_copies():
 
 def test_every_intent_is_trained_and_well_covered():
     counts = Counter(i for i, _ in examples())
-    assert set(counts) == set(DOMAIN["intents"])
+    # EXTERNAL_ intents are triggered by our code through Rasa's API (the live-chat sweep),
+    # never typed: they have no examples, and nobody can type one (public channels refuse
+    # slash-intents).
+    typed = {i for i in DOMAIN["intents"] if not i.startswith("EXTERNAL_")}
+    assert set(counts) == typed
     thin = {i: n for i, n in counts.items() if n < 40}
     assert thin == {}
 
