@@ -301,3 +301,16 @@ def test_compose_publishes_only_nginx_and_keeps_rasa_and_actions_internal():
     assert "bot.action_server" in json.dumps(services["actions"]["command"])
     env = services["rasa-1"]["environment"]
     assert "ACTION_SERVER_SECRET" in env and "*" not in str(env.get("CORS_ORIGINS", ""))
+
+
+def test_compose_gives_every_container_the_same_required_secrets_and_a_secure_console():
+    """var/ is not shared between containers: a secret left to be generated would differ per
+    container (a web chat id issued by rasa-1 refused by rasa-2, the console's JWTs refused)."""
+    services = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())["services"]
+    for name in ("rasa-1", "rasa-2", "actions", "console", "purge"):
+        env = services[name]["environment"]
+        for secret in ("RASA_AUTH_TOKEN", "ACTION_SERVER_SECRET", "WEBCHAT_SECRET"):
+            assert str(env.get(secret, "")).endswith(f":?set {secret}}}"), (name, secret)
+    console = services["console"]["environment"]
+    assert console["CONSOLE_SECURE_COOKIES"] == "1" and "TRUSTED_PROXIES" in console
+    assert "bot handoff sweep" in json.dumps(services["purge"]["command"])
