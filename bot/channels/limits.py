@@ -313,6 +313,24 @@ def _mark_urgent(database_url: str, sender_id: str) -> int:
         return len(cases.mark_urgent(sender_id, session=session))
 
 
+async def _record_replies(agent: Any, sender_id: str, sent: list[tuple[str, dict]]) -> None:
+    """Write the crisis replies into the conversation (under Rasa's lock for it), so the worker
+    who picks the chat up reads in the transcript what the person was told."""
+    from rasa.shared.core.events import BotUttered
+
+    try:
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.retrieve(sender_id)
+            if tracker is None:
+                return
+            for response, reply in sent:
+                data = {k: v for k, v in reply.items() if k not in ("text", "template", "response") and v}
+                tracker.update(BotUttered(reply.get("text"), data, {"utter_action": response, "crisis_during_handoff": True}))
+            await agent.tracker_store.save(tracker)
+    except Exception as error:  # noqa: BLE001 - the person has the numbers; the transcript is second
+        logger.error("crisis replies not written into the conversation (%s)", type(error).__name__)
+
+
 async def crisis_reply(
     agent: Any, tracker: Any, message: UserMessage, output: OutputChannel, database_url: str | None = None
 ) -> bool:
@@ -328,13 +346,18 @@ async def crisis_reply(
         tracker.current_slot_values() if tracker is not None
         else {slot.name: slot.initial_value for slot in getattr(getattr(agent, "domain", None), "slots", [])}
     )
+    sent = []
     for response in CRISIS_RESPONSES[intent]:
         try:
             reply = nlg.generate_from_slots(response, slots, output.name()) if nlg is not None else None
             if reply:
+                kept = dict(reply)  # copied first: send_response pops from it
                 await output.send_response(message.sender_id, reply)
+                sent.append((response, kept))
         except Exception as error:  # noqa: BLE001 - the next part, and the case, still matter
             logger.error("%s: a crisis reply could not be sent (%s)", message.input_channel, type(error).__name__)
+    if tracker is not None and sent:
+        await _record_replies(agent, message.sender_id, sent)
     try:
         url = database_url or Settings.from_env().database_url
         await asyncio.to_thread(_mark_urgent, url, message.sender_id)

@@ -143,6 +143,7 @@ class PausedRasa:
     real tracker store; each message is parsed (here: no intent) and stored, nothing said."""
 
     def __init__(self, sender: str) -> None:
+        from rasa.core.lock_store import InMemoryLockStore
         from rasa.core.nlg import TemplatedNaturalLanguageGenerator
         from rasa.core.tracker_store import InMemoryTrackerStore
         from rasa.shared.core.domain import Domain
@@ -152,6 +153,7 @@ class PausedRasa:
         self.domain = Domain.load(str(ROOT / "domain.yml"))
         self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
         self.tracker_store = InMemoryTrackerStore(self.domain)
+        self.lock_store = InMemoryLockStore()
         self._user, self._action, self.sender = UserUttered, ActionExecuted, sender
         tracker = DialogueStateTracker.from_events(
             sender, [ActionExecuted("action_listen"), ConversationPaused()], self.domain.slots
@@ -186,6 +188,11 @@ def test_a_crisis_message_during_a_paused_chat_gets_the_crisis_reply_and_the_cas
     with db.session_factory(database_url)() as session:
         case = session.execute(select(Case).where(Case.sender_id == sender)).scalar_one()
         assert case.urgent and case.urgent_at is not None
+    # The worker's transcript shows what the person was told, after their message.
+    stored = asyncio.run(rasa.tracker_store.retrieve(sender))
+    said = [e for e in stored.events if e.type_name == "bot"]
+    assert [e.text for e in said] == texts and stored.events[-3].type_name == "user"
+    assert all(e.metadata.get("crisis_during_handoff") for e in said) and stored.is_paused()
 
 
 def test_the_crisis_table_is_the_bots_safety_rules():

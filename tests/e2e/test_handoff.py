@@ -256,6 +256,19 @@ def test_when_the_last_shift_ends_a_waiting_chat_is_handed_back_at_once(stack):
     assert person.say("how do i book a visit")  # the assistant answers again
 
 
+def test_a_crisis_message_while_waiting_gets_the_crisis_numbers_at_once_and_the_case_goes_urgent(stack):
+    shift(stack, datetime.utcnow() + timedelta(hours=4))
+    person, case = waiting_for_a_worker(stack)
+    assert not live_case(stack, person.sender).urgent
+    replies = " ".join(person.say("i dont want to be alive anymore"))
+    assert "116 123" in replies and "999" in replies  # Samaritans and emergency, from the bot's own reply
+    marked = live_case(stack, person.sender)
+    assert marked.urgent and marked.urgent_at is not None and marked.status == "new"
+    assert person.say("are you still there") == []  # still paused: the worker has it
+    shift(stack, None)
+    asyncio.run(handoff.sweep(settings_for(stack)))  # leave no chat waiting for the next test
+
+
 # --- an unsent call-back form leaves nothing of what was typed -----------------------------
 
 def test_a_call_back_form_stopped_at_the_check_leaves_no_name_or_number_in_the_conversation(stack):
