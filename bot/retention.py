@@ -23,6 +23,7 @@ from sqlalchemy import column, delete, select, table
 from sqlalchemy.orm import Session
 
 from bot import conversations, db, handoff, locks
+from bot.console import audit  # the audit log lives with the console, which shows it
 from bot.conversations import count_case_for_statistics
 from bot.referrals import cases
 from bot.referrals.models import OPEN_STATUSES, Case, CaseNote, OutboxMessage
@@ -78,6 +79,11 @@ def purge_stale_open_cases(older_than_days: int, *, session: Session, now: datet
     return len(ids)
 
 
+def _counted(*parts: tuple[str, int]) -> str:
+    """"3 conversations erased; 1 still waiting" (numbers only: never a name, number or id)."""
+    return "; ".join(f"{n} {label}" for label, n in parts if n)
+
+
 def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | None = None) -> Purged:
     """Carry out pending erasures and redactions and purge what is past its retention period."""
     tracker = db.engine_for(settings.tracker_store_url)
@@ -89,6 +95,10 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
                 tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds,
                 now=now, lock_store=lock_store, verify_minutes=settings.erasure_verify_minutes,
             )
+            if erasures.erased or erasures.blocked:
+                audit.record_system("erasure", _counted(
+                    ("conversations erased", erasures.erased), ("still waiting", erasures.waiting),
+                    ("blocked: no tracker table", erasures.blocked)), session=session)
         with session.begin():
             redactions = conversations.process_redactions(
                 tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds,
@@ -104,6 +114,11 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
             old_conversations = conversations.purge_conversations(
                 settings.conversation_retention_days, tracker_engine=tracker, session=session, now=now
             )
+        if any((redactions, old_conversations, old_cases, stale_cases, outbox, menus)):
+            with session.begin():
+                audit.record_system("purge", _counted(
+                    ("unsent forms redacted", redactions), ("conversations", old_conversations), ("closed cases", old_cases),
+                    ("untouched open cases", stale_cases), ("queued replies", outbox), ("SMS menus", menus)), session=session)
     purged = Purged(
         erasures.erased, old_conversations, old_cases, erasures_waiting=erasures.waiting, erasures_blocked=erasures.blocked,
         redactions=redactions, outbox_messages=outbox, sms_menus=menus, stale_cases=stale_cases,

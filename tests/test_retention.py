@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 
 from bot import conversations, db, retention
 from bot.channels.models import SmsMenu
+from bot.console.models import AuditEntry
 from bot.referrals import cases
 from bot.referrals.models import Case, ErasureRequest, OutboxMessage, RedactionRequest, UsageCount
 from bot.settings import Settings
@@ -36,6 +37,10 @@ def settings(database_url, tracker_url) -> Settings:
 def rows_for(tracker_url: str, sender: str) -> list[str]:
     with db.engine_for(tracker_url).connect() as c:
         return list(c.execute(text("select data from events where sender_id = :s order by id"), {"s": sender}).scalars())
+
+
+def audited(session) -> list[tuple[str, str]]:
+    return [(e.action, e.detail) for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
 
 
 # --- erasure ------------------------------------------------------------------------------
@@ -73,6 +78,7 @@ def test_without_rasas_lock_an_erasure_is_verified_later_and_a_write_back_is_era
     with session_for() as s:
         finished = s.execute(select(ErasureRequest)).scalar_one()
         assert finished.done_at is not None and finished.sender_id == "erased"
+        assert audited(s) == [("erasure", "1 conversations erased; 1 still waiting")] * 2  # no id, no name
     assert len(rows_for(tracker_url, "me")) == 1  # only what came after the erasure
 
 
@@ -133,6 +139,8 @@ def test_erasure_stays_pending_and_says_so_without_the_tracker_table(settings, s
         request = s.execute(select(ErasureRequest)).scalar_one()
         assert request.done_at is None and request.sender_id == "me"
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0  # the cases went at once
+        # The audit log says it was blocked, with counts only.
+        assert audited(s) == [("erasure", "1 blocked: no tracker table")]
 
 
 # --- redaction ----------------------------------------------------------------------------
@@ -210,4 +218,7 @@ def test_queued_replies_sms_menus_and_untouched_open_cases_are_purged(settings, 
         assert list(s.execute(select(SmsMenu.sender_id)).scalars()) == ["+447700900002"]
         assert list(s.execute(select(Case.sender_id)).scalars()) == ["d"]
         assert s.execute(select(func.sum(UsageCount.referrals))).scalar_one() == 1  # still counted
+        assert audited(s) == [("purge", "1 untouched open cases; 1 queued replies; 1 SMS menus")]
     assert retention.run_once(settings) == retention.Purged(0, 0, 0)
+    with session_for() as s:
+        assert len(audited(s)) == 1  # a pass with nothing to do writes nothing
