@@ -119,8 +119,7 @@ class Phase:
 _phones = itertools.count(random.randrange(0, 50_000))
 
 
-def next_conversation(phase: str, rng: random.Random) -> Conversation:
-    sender = f"load-{phase}-{uuid.uuid4().hex[:12]}"
+def next_conversation(sender: str, rng: random.Random) -> Conversation:
     roll = rng.random()
     if roll < 0.5:
         return Conversation("topic", sender, rng.sample(TOPIC_QUESTIONS, 4))
@@ -134,10 +133,20 @@ async def run_phase(url: str, phase: Phase, senders: int, seconds: float, seed: 
 
     rng = random.Random(seed)
     deadline = time.monotonic() + seconds
+    session_url = url.rsplit("/", 1)[0] + "/session"
 
     async def sender_loop(session: aiohttp.ClientSession) -> None:
         while time.monotonic() < deadline:
-            conversation = next_conversation(phase.name, rng)
+            try:  # the web chat only takes conversation ids it issued, as the page gets one
+                async with session.post(session_url) as reply:
+                    sender = (await reply.json(content_type=None))["sender"] if reply.status == 200 else None
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                phase.error(f"session: {type(error).__name__}")
+                return
+            if sender is None:
+                phase.error(f"session: HTTP {reply.status}")
+                return
+            conversation = next_conversation(sender, rng)
             phase.conversations.append(conversation)
             for turn in conversation.turns:
                 if time.monotonic() >= deadline:
@@ -177,7 +186,8 @@ def check_stored(phase: Phase, database_url: str, tracker_url: str) -> list[str]
     with db.session_factory(database_url)() as session:
         counts = dict(
             session.execute(
-                select(Case.sender_id, func.count()).where(Case.sender_id.like(f"load-{phase.name}-%")).group_by(Case.sender_id)
+                select(Case.sender_id, func.count())
+                .where(Case.sender_id.in_([c.sender for c in phase.conversations])).group_by(Case.sender_id)
             ).all()
         )
     for conversation in phase.conversations:
@@ -237,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         cluster = Cluster(
             model=args.model, rasa_port=free_port(), actions_port=free_port(), instance_port=free_port(args.instances),
             instances=args.instances, database_url=database_url, tracker_store_url=tracker_url, lock_store_url=REDIS_URL,
-            log_dir=work / "logs", endpoints_path=work / "endpoints.yml", env={"MESSAGE_RATE_LIMIT": "600"},
+            log_dir=work / "logs", endpoints_path=work / "endpoints.yml", # every sender comes from 127.0.0.1 here: the per-address limits would refuse the load itself
+            env={"MESSAGE_RATE_LIMIT": "600", "ADDRESS_RATE_LIMIT": "100000", "SESSION_RATE_LIMIT": "100000",
+                 "GLOBAL_RATE_LIMIT": "100000"},
         )
         try:
             print(f"Starting the action server and {args.instances} Rasa servers...", flush=True)

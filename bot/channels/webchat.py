@@ -38,8 +38,9 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
-# Rasa's built-in intents that change the conversation's state rather than ask anything.
-BLOCKED_COMMANDS = re.compile(r"^\s*/(restart|session_start|back|action_\w+)\b", re.IGNORECASE)
+# Rasa's built-in intents that change the conversation's state rather than ask anything, and
+# the intents only our own code may trigger through Rasa's API (EXTERNAL_*: the live-chat sweep).
+BLOCKED_COMMANDS = re.compile(r"^\s*/(restart|session_start|back|action_\w+|external_\w+)\b", re.IGNORECASE)
 
 
 def forbidden() -> HTTPResponse:

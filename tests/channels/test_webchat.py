@@ -201,3 +201,18 @@ def test_the_crisis_table_is_the_bots_safety_rules():
     rules = yaml.safe_load((ROOT / "data" / "rules" / "safety.yml").read_text())["rules"]
     from_rules = {r["steps"][0]["intent"]: [s["action"] for s in r["steps"][1:]] for r in rules}
     assert from_rules == CRISIS_RESPONSES
+
+
+@pytest.mark.parametrize("typed", ["/restart", "/session_start", "/action_handoff", "/EXTERNAL_handoff_timeout",
+                                   " /external_handoff_timeout{}"])
+def test_typed_commands_and_our_own_triggers_are_read_as_words(typed):
+    """Only our code (the live-chat sweep, through Rasa's API) may trigger EXTERNAL_ intents."""
+    from bot.channels.webchat import clean_message
+
+    assert not clean_message(typed).startswith("/")
+
+
+def test_buttons_still_send_their_payloads():
+    from bot.channels.webchat import clean_message
+
+    assert clean_message("/affirm") == "/affirm"

@@ -88,7 +88,9 @@ def stack(model_path, tmp_path_factory) -> Iterator[ProdStack]:
         database_url=app_url, tracker_store_url=tracker_url, lock_store_url=REDIS_URL,
         log_dir=work / "logs", endpoints_path=work / "endpoints.yml",
         # Short enough that a conversation whose server died holding its lock waits seconds, not a minute.
-        env={"TICKET_LOCK_LIFETIME": "20"},
+        # Every test client is 127.0.0.1: the per-address limits would count all the tests as one
+        # person (they are tested in tests/prod/test_limits.py and tests/channels/test_webchat.py).
+        env={"TICKET_LOCK_LIFETIME": "20", "ADDRESS_RATE_LIMIT": "100000", "SESSION_RATE_LIMIT": "100000"},
     )
     try:
         with cluster:
