@@ -1,6 +1,7 @@
 """Offering a person, and live handoff to a helpline worker. Thin glue over bot.handoff and bot.referrals."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import List, Text
 
@@ -37,7 +38,7 @@ class ActionOfferHelpFromPerson(Action):
         return "action_offer_help_from_person"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        on_shift = _on_shift()
+        on_shift = await asyncio.to_thread(_on_shift)
         dispatcher.utter_message(response="utter_offer_person_on_shift" if on_shift else "utter_offer_person_off_shift")
         # A plain "yes" to this offer means what was offered (data/rules/referral.yml).
         return [SlotSet("person_offer", "live" if on_shift else "callback")]
@@ -51,11 +52,10 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        try:
+        def queue() -> bool:
             with db.session_factory()() as session, session.begin():
                 if not staff_on_shift(session=session):
-                    dispatcher.utter_message(response="utter_handoff_nobody")
-                    return []
+                    return False
                 cases.open_live(
                     sender_id=tracker.sender_id,
                     channel=tracker.get_latest_input_channel() or "",
@@ -65,9 +65,14 @@ class ActionHandoff(Action):
                     council_code=council_code(tracker.get_slot("area")),
                     session=session,
                 )
+                return True
+
+        try:
+            queued = await asyncio.to_thread(queue)
         except SQLAlchemyError as error:
             logger.warning("could not queue a live chat: %s", type(error).__name__)
-            dispatcher.messages.clear()
+            queued = False
+        if not queued:
             dispatcher.utter_message(response="utter_handoff_nobody")
             return []
         # Committed: the worker's queue has it. Rasa now only records what the person writes.

@@ -2,6 +2,7 @@
 and cancelling a call back. Thin glue over bot.referrals."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -44,15 +45,20 @@ def reset_referral() -> List[EventType]:
     return [SlotSet(slot, None) for slot in REFERRAL_SLOTS]
 
 
-def forget_unsent(tracker: Tracker) -> List[EventType]:
+def _request_redaction(sender_id: str, since: float) -> None:
+    with db.session_factory()() as session, session.begin():
+        conversations.request_redaction(sender_id, since, session=session)
+
+
+async def forget_unsent(tracker: Tracker) -> List[EventType]:
     """The form ended without being sent: clear its slots, and ask for what was typed into it
     to be redacted from the stored conversation once Rasa has saved this turn (the retention
-    job, bot.conversations.process_redactions), so that "nothing has been saved" is true."""
+    job, bot.conversations.process_redactions), so that "nothing has been saved" is true.
+    The database work runs off the event loop (as every action's does)."""
     since = form.form_started_at(tracker.events)
     if since is not None:
         try:
-            with db.session_factory()() as session, session.begin():
-                conversations.request_redaction(tracker.sender_id, since, session=session)
+            await asyncio.to_thread(_request_redaction, tracker.sender_id, since)
         except SQLAlchemyError as error:
             logger.warning("could not record a redaction request: %s", type(error).__name__)
     return reset_referral()
@@ -256,10 +262,10 @@ class ActionSubmitReferral(Action):
         outcome = slot("referral_outcome")
         if outcome in ("declined", "gave_up", "stopped"):
             dispatcher.utter_message(response=f"utter_referral_{outcome}")
-            return forget_unsent(tracker)
+            return await forget_unsent(tracker)
         if not (slot("referral_consent") == "yes" and slot("referral_confirmed") == "yes" and slot("referral_phone")):
             dispatcher.utter_message(response="utter_referral_stopped")  # never store without consent and a check
-            return forget_unsent(tracker)
+            return await forget_unsent(tracker)
 
         intents = user_intents(tracker)
         request = cases.CallbackRequest(
@@ -279,14 +285,17 @@ class ActionSubmitReferral(Action):
             topic=form.main_topic(intents),
             audience=slot("audience"),
         )
-        try:
+        def store() -> str:
             with db.session_factory()() as session, session.begin():
                 case, _created = cases.create_callback(request, session=session)
-                reference = case.reference
+                return case.reference
+
+        try:
+            reference = await asyncio.to_thread(store)
         except SQLAlchemyError as error:
             logger.warning("could not store a call-back request: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_referral_not_saved")
-            return forget_unsent(tracker)
+            return await forget_unsent(tracker)
         dispatcher.utter_message(
             response="utter_referral_sent", reference=reference, phone_display=form.national_format(request.phone),
             best_time_words=form.best_time_words(request.best_time),
@@ -304,7 +313,7 @@ class ActionStopReferral(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         dispatcher.utter_message(response="utter_referral_paused_for_safety" if intent in SAFETY_INTENTS else "utter_referral_stopped")
-        return forget_unsent(tracker) + [SlotSet("requested_slot", None)]
+        return await forget_unsent(tracker) + [SlotSet("requested_slot", None)]
 
 
 @guarded
@@ -315,9 +324,12 @@ class ActionCancelCallback(Action):
         return "action_cancel_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        try:
+        def cancel() -> list[str]:
             with db.session_factory()() as session, session.begin():
-                cancelled = cases.cancel_callbacks(tracker.sender_id, session=session)
+                return cases.cancel_callbacks(tracker.sender_id, session=session)
+
+        try:
+            cancelled = await asyncio.to_thread(cancel)
         except SQLAlchemyError as error:
             logger.warning("could not cancel call backs: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_callback_cancel_failed")

@@ -106,3 +106,33 @@ def test_a_timed_out_live_chat_offers_a_call_back_that_a_plain_yes_accepts(dispa
     events = run(ActionHandoffTimedOut(), tracker(), dispatcher)
     assert responses(dispatcher) == ["utter_handoff_timeout_offer_callback"]
     assert events == [{"event": "slot", "timestamp": None, "name": "person_offer", "value": "callback"}]
+
+
+def test_an_action_waiting_on_the_database_does_not_hold_up_the_event_loop(on_shift, database_url, dispatcher):
+    """The action server answers every conversation from one event loop: an action stuck on a
+    lock must not stop the others (the loop keeps ticking while it waits)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a lock another connection holds: PostgreSQL")
+    import psycopg2
+
+    holder = psycopg2.connect(database_url.replace("postgresql://", "postgres://", 1))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("BEGIN; LOCK TABLE helpline_case IN ACCESS EXCLUSIVE MODE")
+
+        async def scenario():
+            ticks = 0
+            task = asyncio.ensure_future(ActionHandoff().run(dispatcher, tracker(), {}))
+            for _ in range(20):  # one second of other conversations' work
+                await asyncio.sleep(0.05)
+                ticks += 1
+            assert not task.done()  # still waiting for the lock...
+            holder.rollback()  # ...which is released now
+            events = await asyncio.wait_for(task, 30)
+            return ticks, events
+
+        ticks, events = asyncio.run(scenario())
+    finally:
+        holder.close()
+    assert ticks == 20 and [e["event"] for e in events] == ["pause"]
+    assert responses(dispatcher) == ["utter_handoff_waiting"]
