@@ -740,8 +740,11 @@ def _routes(app: Sanic) -> None:
             with db.begin():
                 entries, pages = audit.page(number, session=db)
                 shown = min(max(1, number), pages)
+                pending, oldest = cases.pending_erasures(session=db)
                 audit.record("view_audit", session=db, user_id=user.id, detail=f"page {shown}")
-                return _render(request, "audit.html", entries=entries, page=shown, pages=pages)
+                return _render(request, "audit.html", entries=entries, page=shown, pages=pages,
+                               erasures_pending=pending, erasures_oldest=oldest,
+                               verify_minutes=request.app.ctx.settings.erasure_verify_minutes + 1)
 
         return await in_thread(request, page)
 

@@ -187,6 +187,16 @@ def request_erasure(sender_id: str, *, session: Session) -> ErasureRequest:
 
 # --- staff actions -----------------------------------------------------------------------
 
+def pending_erasures(*, session: Session) -> tuple[int, datetime | None]:
+    """"Delete my details" requests not yet carried out to the end, and when the oldest was
+    made (staff see these: one that stays pending means the purge job is not running, or
+    TRACKER_STORE_URL is not Rasa's store)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(ErasureRequest.requested_at)).where(ErasureRequest.done_at.is_(None))
+    ).one()
+    return int(count), oldest
+
+
 def get_case(case_id: int, *, session: Session) -> Case:
     case = session.get(Case, case_id)
     if case is None:

@@ -103,3 +103,17 @@ def test_a_login_flood_from_many_addresses_cannot_fill_the_log(make_console, mak
     for e in entries:
         counted += int(e.detail.split()[1]) if e.action == "refused_more" else int(e.detail.rsplit("; ", 1)[1].split()[0])
     assert counted == 90  # every try is counted, none listed one by one
+
+
+def test_the_audit_page_says_when_delete_my_details_requests_are_not_yet_completed(console, make_user, session_for):
+    from bot.referrals import cases
+
+    make_user("ada", role="admin")
+    admin = log_in(console, "ada")
+    assert "not yet completed" not in admin.get(console.url + "/audit").text
+    with session_for() as s, s.begin():
+        cases.request_erasure("wc:someone", session=s)
+        cases.request_erasure("sms:+447700900123", session=s)
+    page = admin.get(console.url + "/audit").text
+    assert '2 "delete my details" requests not yet completed' in page
+    assert "wc:someone" not in page and "7700900123" not in page  # counts only
