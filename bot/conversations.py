@@ -279,6 +279,16 @@ def _written_back(sender_id: str, erased_at: datetime, *, engine: Engine) -> boo
         return connection.execute(query).first() is not None
 
 
+def _pending(model, *, session: Session, before: datetime) -> list:
+    """Erasure or redaction requests not yet done and made before `before` (Rasa has had time
+    to save the turn that made them), oldest first."""
+    return list(
+        session.execute(
+            select(model).where(model.done_at.is_(None), model.requested_at <= before).order_by(model.id)
+        ).scalars()
+    )
+
+
 def process_erasures(
     *, tracker_engine: Engine | None, session: Session, settle_seconds: float = 5, now: datetime | None = None,
     lock_store: "LockStore | None" = None, verify_minutes: float = 15,
@@ -297,13 +307,7 @@ def process_erasures(
     from bot.referrals.models import ErasureRequest
 
     now = now or datetime.utcnow()
-    pending = list(
-        session.execute(
-            select(ErasureRequest).where(
-                ErasureRequest.done_at.is_(None), ErasureRequest.requested_at <= now - timedelta(seconds=settle_seconds)
-            ).order_by(ErasureRequest.id)
-        ).scalars()
-    )
+    pending = _pending(ErasureRequest, session=session, before=now - timedelta(seconds=settle_seconds))
     erased = done = waiting = blocked = 0
     for request in pending:
         erase_person(request.sender_id, session=session)
@@ -455,13 +459,7 @@ def process_redactions(
     if tracker_engine is None:
         return 0
     now = now or datetime.utcnow()
-    pending = list(
-        session.execute(
-            select(RedactionRequest).where(
-                RedactionRequest.done_at.is_(None), RedactionRequest.requested_at <= now - timedelta(seconds=settle_seconds)
-            ).order_by(RedactionRequest.id)
-        ).scalars()
-    )
+    pending = _pending(RedactionRequest, session=session, before=now - timedelta(seconds=settle_seconds))
     done = 0
     for request in pending:
         overdue = request.requested_at <= now - REDACTION_GIVE_UP

@@ -15,7 +15,6 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
-from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 
@@ -33,16 +32,19 @@ class LockBusy(RuntimeError):
 
 
 def conversation_lock_store(settings: Settings) -> "LockStore | None":
-    """The lock store Rasa uses (endpoints are generated from the same LOCK_STORE_URL), or None
-    when Rasa keeps its locks in memory."""
-    if not settings.lock_store_url:
+    """The lock store Rasa uses, built from the same `lock_store` endpoint section Rasa's
+    endpoints file is written from (bot.cluster.lock_store_endpoint), or None when Rasa keeps
+    its locks in memory."""
+    from bot.cluster import lock_store_endpoint
+
+    section = lock_store_endpoint(settings.lock_store_url)
+    if section is None:
         return None
     from rasa.core.lock_store import RedisLockStore
 
-    url = make_url(settings.lock_store_url)
     return RedisLockStore(
-        host=url.host or "localhost", port=url.port or 6379, db=int(url.database or 0), password=url.password,
-        use_ssl=url.drivername == "rediss",
+        host=section["url"], port=section["port"], db=section["db"], password=section.get("password"),
+        use_ssl=bool(section.get("use_ssl")),
     )
 
 
