@@ -82,8 +82,8 @@ test: ## Everything CI runs
 	$(MAKE) --no-print-directory -j1 test-stories test-nlu test-e2e test-load
 
 .PHONY: test-stories
-test-stories: $(MODEL) ## Test conversations (tests/test_stories.yml) against the trained model
-	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --out results/stories --fail-on-prediction-errors
+test-stories: $(MODEL) ## Test conversations (tests/stories/test_*.yml) against the trained model
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --out results/stories --fail-on-prediction-errors
 
 $(NLU_EVAL_MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
 	@mkdir -p models results/nlu-split

@@ -11,16 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_TEXT = (ROOT / "domain.yml").read_text()
 DOMAIN = yaml.safe_load(DOMAIN_TEXT)
 
-# Every number the assistant may give, and where it comes from.
-KNOWN_NUMBERS = {
-    "999": "emergency services",
-    "55": "police Silent Solution (press 55)",
-    "116 123": "Samaritans",
-    "0800 1111": "Childline",
-    "0808 2000 247": "National Domestic Abuse Helpline",
-    "0808 800 5000": "NSPCC helpline",
-    "0808 800 4444": "Shelter helpline",
-}
+# Every number the assistant may give, who answers it, and where it was checked.
+KNOWN_NUMBERS = yaml.safe_load((ROOT / "tests" / "known_numbers.yml").read_text())
 SAMPLE_SLOTS = {
     "helpline_phone": "0808 808 2003",
     "area": "Kings Lynn and West Norfolk",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import time
 from pathlib import Path
 
@@ -65,6 +66,22 @@ def read_paths(paths: list[Path]) -> tuple[list[str], list[str], dict[str, list[
     return texts, labels, lexicons
 
 
+def load_cache(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        return {}
+    with np.load(path, allow_pickle=False) as data:
+        return dict(zip(data["texts"].tolist(), data["vectors"]))
+
+
+def save_cache(path: Path, table: dict[str, np.ndarray]) -> None:
+    """Write atomically: several runs may share one cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    texts = sorted(table)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.npz")
+    np.savez(tmp, texts=np.array(texts), vectors=np.stack([table[t] for t in texts]).astype(np.float32))
+    os.replace(tmp, path)
+
+
 def parse_grid(items: list[str]) -> dict[str, list]:
     grid = {}
     for item in items:
@@ -86,6 +103,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=0, help="k-fold cross-validation instead of one validation split")
     parser.add_argument("--errors", type=Path, help="with --folds: write the misclassified examples of the last setting here")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cache", type=Path, default=Path("var/embeddings-cache.npz"),
+                        help="sentence embeddings kept between runs, by text (a build output; '' for none)")
     args = parser.parse_args()
 
     texts, labels, lexicons = read_paths(args.training_data)
@@ -101,7 +120,13 @@ def main() -> None:
 
     start = time.perf_counter()
     unique = sorted(set(texts))
-    CachedEmbeddings.table = dict(zip(unique, shared().encode(unique, layers=range(LAYERS + 1))))
+    cached = load_cache(args.cache) if str(args.cache) else {}
+    missing = [t for t in unique if t not in cached]
+    if missing:
+        cached.update(zip(missing, shared().encode(missing, layers=range(LAYERS + 1))))
+        if str(args.cache):
+            save_cache(args.cache, cached)
+    CachedEmbeddings.table = {t: cached[t] for t in unique}
     print(f"embedded {len(unique)} texts in {time.perf_counter() - start:.0f}s; {len(texts)} examples, {len(splits)} split(s)")
 
     grid = parse_grid(args.grid)
