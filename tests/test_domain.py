@@ -15,6 +15,7 @@ DOMAIN = yaml.safe_load(DOMAIN_TEXT)
 KNOWN_NUMBERS = yaml.safe_load((ROOT / "tests" / "known_numbers.yml").read_text())
 SAMPLE_SLOTS = {
     "helpline_phone": "0808 808 2003",
+    "helpline_hours": "Mon-Fri 10am-5pm",
     "area": "Kings Lynn and West Norfolk",
     "prison": "HMP Wormwood Scrubs",
     "prison_address": "Du Cane Road, London, W12 0AE",
