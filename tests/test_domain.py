@@ -14,7 +14,7 @@ DOMAIN = yaml.safe_load(DOMAIN_TEXT)
 # Every number the assistant may give, who answers it, and where it was checked.
 KNOWN_NUMBERS = yaml.safe_load((ROOT / "tests" / "known_numbers.yml").read_text())
 SAMPLE_SLOTS = {
-    "helpline_phone": "0808 808 2003",
+    "helpline_phone": "0808 808 3444",
     "helpline_hours": "Mon-Fri 10am-5pm",
     "area": "Kings Lynn and West Norfolk",
     "prison": "HMP Wormwood Scrubs",
