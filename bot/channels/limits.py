@@ -48,12 +48,13 @@ WINDOW_SECONDS = 60  # a sliding window: the last 60 seconds, not the calendar m
 MAX_KEYS = 50_000  # the in-memory table forgets its least recently used keys beyond this
 KEY_PREFIX = "fc:rate:"
 REDIS_TIMEOUT = 0.5  # seconds; the limit must never hold a reply up for long
-DEFAULT_HELPLINE_PHONE = "0808 808 2003"
+DEFAULT_HELPLINE_PHONE = "0808 808 3444"  # prisonadvice.org.uk/pact-helpline, checked 2026-12-03
+DEFAULT_HELPLINE_HOURS = "Mon-Fri 10am-5pm"  # the same page: Monday to Friday, 10am to 5pm
 
 RATE_LIMITED = (
     "You've sent a lot of messages in a short time, so I'll wait a minute before reading more. "
-    "If you need to talk to someone now, call the Prisoners' Families Helpline free on {phone}. "
-    "In an emergency call 999."
+    "If you need to talk to someone now, call the Prisoners' Families Helpline free on {phone} "
+    "({hours}). In an emergency call 999."
 )
 TOO_LONG = (
     "That message is too long for me to read in one go (I can take up to {limit} characters). "
@@ -62,12 +63,12 @@ TOO_LONG = (
 BUSY = (
     "A lot of people are writing to me right now, so I can't read your message just now. Please "
     "try again in a few minutes. To talk to someone, call the Prisoners' Families Helpline free on "
-    "{phone}. In an emergency call 999."
+    "{phone} ({hours}). In an emergency call 999."
 )
 CANNOT_ANSWER = (
     "Sorry, something went wrong on our side and I couldn't answer that just now. Please try "
-    "again in a minute. To talk to someone, call the Prisoners' Families Helpline free on {phone}. "
-    "In an emergency call 999."
+    "again in a minute. To talk to someone, call the Prisoners' Families Helpline free on {phone} "
+    "({hours}). In an emergency call 999."
 )
 
 
@@ -79,6 +80,21 @@ def helpline_phone() -> str:
         return from_domain()
     except Exception:  # noqa: BLE001 - a reply must still go out
         return DEFAULT_HELPLINE_PHONE
+
+
+def helpline_hours() -> str:
+    """When the helpline answers, as domain.yml gives it, else the known hours."""
+    try:
+        from bot.channels.twilio import helpline_hours as from_domain  # late: twilio imports this module
+
+        return from_domain()
+    except Exception:  # noqa: BLE001 - a reply must still go out
+        return DEFAULT_HELPLINE_HOURS
+
+
+def notice(template: str) -> str:
+    """One of the notices above with the helpline's number and hours filled in."""
+    return template.format(phone=helpline_phone(), hours=helpline_hours())
 
 
 def _hashed(*parts: str) -> str:
@@ -216,10 +232,10 @@ class Limits:
         over = [what for (what, _, limit), count in zip(rules, counts) if count > limit]
         if "sender" in over or "address" in over:
             logger.info("limits: a %s %s is over its messages a minute", channel, over[0])
-            return RATE_LIMITED.format(phone=helpline_phone())
+            return notice(RATE_LIMITED)
         if over:
             logger.warning("limits: over %d messages a minute from everyone together", self.global_per_minute)
-            return BUSY.format(phone=helpline_phone())
+            return notice(BUSY)
         if self.max_chars > 0 and len(text.strip()) > self.max_chars:
             logger.info("limits: a %s message over %d characters was refused", channel, self.max_chars)
             return TOO_LONG.format(limit=self.max_chars)
@@ -414,7 +430,7 @@ async def answer(
             # Rasa failed (database down?): a crisis message still gets the crisis numbers.
             await crisis_reply(agent, None, message, inner, database_url)
     try:
-        await inner.send_text_message(message.sender_id, CANNOT_ANSWER.format(phone=helpline_phone()))
+        await inner.send_text_message(message.sender_id, notice(CANNOT_ANSWER))
     except Exception as error:  # noqa: BLE001
         logger.error("%s: the sorry message could not be sent either (%s)", message.input_channel, type(error).__name__)
     return False

@@ -93,7 +93,7 @@ MAX_PARTS = 3
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "mr.", "mrs.", "ms.", "dr.", "st.", "no.", "approx.", "tel.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=\S)")
-# A phone number or other digit groups separated by single spaces or hyphens ("0808 808 2003",
+# A phone number or other digit groups separated by single spaces or hyphens ("0808 808 3444",
 # "+44 7700 900123") stay together, with any punctuation stuck to their end.
 _TOKEN = re.compile(r"\(?\+?\d+\)?(?:[ -]\d+)+\S*|\S+")
 
@@ -240,11 +240,11 @@ def keyword(text: str) -> str | None:
 
 HELP_TEXT = (
     "Families Connect answers questions from families of people in prison. It's a computer, "
-    "not a person. To talk to someone, call the Prisoners' Families Helpline free on {phone}. "
-    "In an emergency call 999. Text STOP to stop messages."
+    "not a person. To talk to someone, call the Prisoners' Families Helpline free on {phone} "
+    "({hours}). In an emergency call 999. Text STOP to stop messages."
 )
 
 
-def help_text(helpline_phone: str) -> str:
-    """The reply to HELP: what this is, the free helpline and 999."""
-    return HELP_TEXT.format(phone=helpline_phone)
+def help_text(helpline_phone: str, helpline_hours: str) -> str:
+    """The reply to HELP: what this is, the free helpline and when it answers, and 999."""
+    return HELP_TEXT.format(phone=helpline_phone, hours=helpline_hours)

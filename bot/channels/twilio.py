@@ -67,7 +67,8 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_SMS_CHARS = 1600  # Twilio's own limit for one (concatenated) message
 OPTED_OUT = 21610  # Twilio's error: the number replied STOP
-DEFAULT_HELPLINE_PHONE = "0808 808 2003"
+DEFAULT_HELPLINE_PHONE = limits.DEFAULT_HELPLINE_PHONE
+DEFAULT_HELPLINE_HOURS = limits.DEFAULT_HELPLINE_HOURS
 SHUTDOWN_GRACE = 10.0  # seconds turns under way get to finish when the server stops
 
 
@@ -79,6 +80,16 @@ def helpline_phone() -> str:
         return str(domain["slots"]["helpline_phone"]["initial_value"])
     except (OSError, KeyError, TypeError, yaml.YAMLError):
         return DEFAULT_HELPLINE_PHONE
+
+
+@lru_cache(maxsize=1)
+def helpline_hours() -> str:
+    """When the helpline answers, as domain.yml's `helpline_hours` slot gives it."""
+    try:
+        domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+        return str(domain["slots"]["helpline_hours"]["initial_value"])
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return DEFAULT_HELPLINE_HOURS
 
 
 @dataclass(frozen=True)
@@ -253,7 +264,7 @@ class TwilioInput(InputChannel):
         right: STOP, START, an opted-out number, a conversation a worker has)."""
         what, text = await asyncio.to_thread(self._inbound, sender, form.get("Body") or "", form.get("OptOutType") or "")
         if what == "help":
-            return await output.send_sms(sender, sms.help_text(helpline_phone())) > 0
+            return await output.send_sms(sender, sms.help_text(helpline_phone(), helpline_hours())) > 0
         if what == "message" and (refusal := await self.limits.refusal(CHANNEL, sender, text)):
             # (measured after the 1600-character cap: Twilio never delivers more in one message)
             return await output.send_sms(sender, refusal) > 0
@@ -293,7 +304,7 @@ class TwilioInput(InputChannel):
         if failed:
             logger.error("twilio: message %s %s", message_sid, failed)
             if not output.sent:
-                await output.send_sms(sender, limits.CANNOT_ANSWER.format(phone=helpline_phone()))
+                await output.send_sms(sender, limits.notice(limits.CANNOT_ANSWER))
         if not output.sent and (failed or not complete):
             logger.error("twilio: message %s got no SMS out; its MessageSid is given back for a retry", message_sid)
             try:

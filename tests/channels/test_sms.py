@@ -7,7 +7,8 @@ import pytest
 
 from bot.channels import sms
 
-HELPLINE = "0808 808 2003"
+HELPLINE = "0808 808 3444"
+HOURS = "Mon-Fri 10am-5pm"
 
 
 # --- GSM-7 and UCS-2 ---------------------------------------------------------------------
@@ -169,7 +170,7 @@ def test_keywords_match_twilios_default_handling():
 
 
 def test_help_text_names_the_helpline_and_999_in_one_gsm7_message_or_two():
-    text = sms.help_text(HELPLINE)
-    assert HELPLINE in text and "999" in text and "STOP" in text
+    text = sms.help_text(HELPLINE, HOURS)
+    assert HELPLINE in text and HOURS in text and "999" in text and "STOP" in text
     assert sms.encoding(text).alphabet == "GSM-7"
     assert sms.segments(text) <= 2

@@ -21,7 +21,7 @@ from bot import db
 from bot.channels import models, sms
 from bot.channels.limits import CANNOT_ANSWER
 from bot.servers import free_port
-from bot.channels.twilio import EMPTY_TWIML, TwilioConfig, TwilioInput, TwilioOutput, helpline_phone
+from bot.channels.twilio import EMPTY_TWIML, TwilioConfig, TwilioInput, TwilioOutput, helpline_hours, helpline_phone
 
 # The public URL Twilio calls, as a proxy in front of the app would have it: not the local one.
 PUBLIC_URL = "https://sms.example.org/webhooks/twilio/webhook"
@@ -199,13 +199,13 @@ def test_a_number_out_of_range_is_just_text(channel):
 
 
 def test_a_long_answer_goes_as_at_most_three_messages_cut_between_sentences(channel):
-    sentences = [f"Sentence {i} is about visits, money and the helpline on 0808 808 2003." for i in range(12)]
+    sentences = [f"Sentence {i} is about visits, money and the helpline on 0808 808 3444." for i in range(12)]
     channel.rasa.answers["tell me everything"] = [{"text": " ".join(sentences)}]
     channel.text(ALEX, "tell me everything")
     parts = channel.replies(ALEX)
     assert 2 <= len(parts) <= 3
     assert " ".join(parts) == " ".join(sentences)
-    assert all(p.endswith("2003.") for p in parts)
+    assert all(p.endswith("3444.") for p in parts)
 
 
 def test_curly_quotes_are_sent_as_plain_gsm7(channel):
@@ -289,7 +289,7 @@ def test_help_gets_the_help_text(channel):
     assert channel.rasa.received == []
     [body] = channel.replies(ALEX)
     assert helpline_phone() in body and "999" in body
-    assert helpline_phone() == "0808 808 2003" or helpline_phone()[0] == "0"
+    assert helpline_phone() == "0808 808 3444" and helpline_hours() in body
 
 
 def test_a_number_twilio_has_blocked_is_recorded_as_opted_out(channel, database_url):
@@ -394,7 +394,7 @@ def test_a_turn_that_takes_too_long_ends_in_the_apology_not_silence(gated):
     post_signed(channel, ALEX, "hello", "SM" + "e" * 32)
     channel.settle()
     [apology] = channel.replies(ALEX)
-    assert apology == CANNOT_ANSWER.format(phone=helpline_phone())
+    assert apology == CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())
     # It was answered (with the apology): a retry of the same MessageSid gets nothing more.
     post_signed(channel, ALEX, "hello", "SM" + "e" * 32)
     channel.settle()
@@ -408,7 +408,7 @@ def test_a_cancelled_turn_ends_in_the_apology(gated):
     [task] = list(channel.channel.tasks)
     channel.server._thread.loop.call_soon_threadsafe(task.cancel)  # as at the server's shutdown
     channel.settle()
-    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone())]
+    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())]
 
 
 def test_a_database_error_ends_in_the_apology(gated, tmp_path):
@@ -417,7 +417,7 @@ def test_a_database_error_ends_in_the_apology(gated, tmp_path):
     post_signed(channel, ALEX, "hello", "SM" + "1" * 32)
     channel.settle()
     assert gate.received == []
-    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone())]
+    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())]
 
 
 def test_an_exception_in_the_turn_ends_in_the_apology(database_url, providers):
@@ -431,7 +431,7 @@ def test_an_exception_in_the_turn_ends_in_the_apology(database_url, providers):
         sms_channel = Sms(server, channel, providers, FakeRasa())
         post_signed(sms_channel, ALEX, "hello", "SM" + "2" * 32)
         sms_channel.settle()
-        assert sms_channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone())]
+        assert sms_channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())]
 
 
 def test_a_message_that_got_no_sms_out_is_answered_when_twilio_retries(gated, database_url, providers):

@@ -121,7 +121,7 @@ def test_fresh_ids_from_one_address_are_refused_after_the_address_limit(webchat)
     assert webchat.post("session")[0] == 429  # SESSION_RATE_LIMIT=5 from this address
     answers = [webchat.post("webhook", {"sender": ids[i % 5], "message": f"m{i}"})[1] for i in range(9)]
     assert all(a[0]["text"].startswith("You said") for a in answers[:8])
-    assert answers[8] == [{"recipient_id": ids[8 % 5], "text": RATE_LIMITED.format(phone="0808 808 2003")}]
+    assert answers[8] == [{"recipient_id": ids[8 % 5], "text": RATE_LIMITED.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")}]
     assert len(webchat.rasa.received) == 8
 
 
@@ -184,7 +184,7 @@ def test_a_crisis_message_during_a_paused_chat_gets_the_crisis_reply_and_the_cas
     assert status == 200
     texts = [r["text"] for r in replies]
     assert len(texts) == 2 and "Samaritans" in texts[0] and "116 123" in texts[0]
-    assert "Prisoners' Families Helpline is free on 0808 808 2003" in texts[1]  # slot filled
+    assert "Prisoners' Families Helpline is free on 0808 808 3444 (Mon-Fri 10am-5pm)" in texts[1]  # slot filled
     with db.session_factory(database_url)() as session:
         case = session.execute(select(Case).where(Case.sender_id == sender)).scalar_one()
         assert case.urgent and case.urgent_at is not None

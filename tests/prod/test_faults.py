@@ -234,7 +234,7 @@ def test_the_rate_limit_holds_across_servers_and_replies_kindly(stack):
     talk = Conversation(stack, "flood")
     replies = [stack.webchat(talk.sender, "hello") for _ in range(21)]
     assert all(names(r)[0] == "utter_greet" for r in replies[:20])
-    assert replies[20] == [RATE_LIMITED.format(phone="0808 808 2003")]
+    assert replies[20] == [RATE_LIMITED.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")]
     talk.sent = ["hello"] * 20  # the refused one never reached Rasa
     assert talk.problems() == []
     assert sum(u["served"] for u in stack.balancer_status()) >= 21

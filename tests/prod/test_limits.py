@@ -61,7 +61,7 @@ def test_fresh_sender_ids_from_one_address_are_refused_after_the_address_limit(m
     limiter = make_limits(rate_per_minute=20, address_per_minute=5)
     now = 3_000_000.0
     answers = [limiter.check("webchat", f"wc:fresh-{i}", "hi", now, address="203.0.113.7") for i in range(6)]
-    assert answers[:5] == [None] * 5 and answers[5] == limits.RATE_LIMITED.format(phone="0808 808 2003")
+    assert answers[:5] == [None] * 5 and answers[5] == limits.RATE_LIMITED.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")
     # Another address is not held up; an IPv6 client counts per /64, whatever its last 64 bits.
     assert limiter.check("webchat", "wc:other", "hi", now, address="198.51.100.9") is None
     v6 = [limiter.check("webchat", f"wc:v6-{i}", "hi", now, address=f"2001:db8:1:2::{i:x}") for i in range(6)]
@@ -72,7 +72,7 @@ def test_the_global_limit_holds_for_everyone_together(make_limits):
     limiter = make_limits(rate_per_minute=20, global_per_minute=4)
     now = 4_000_000.0
     answers = [limiter.check("telegram", f"tg:{i}", "hi", now) for i in range(5)]
-    assert answers[:4] == [None] * 4 and answers[4] == limits.BUSY.format(phone="0808 808 2003")
+    assert answers[:4] == [None] * 4 and answers[4] == limits.BUSY.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")
 
 
 def test_sessions_and_polls_are_limited(make_limits):
