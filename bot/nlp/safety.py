@@ -164,3 +164,9 @@ def died_in_custody(norm: str) -> bool:
     if any(_THERE.search(norm[m.end() :]) for m in deaths):
         return True
     return bool(deaths) and not _ALIVE_INSIDE.search(norm)
+
+
+def news_for_prisoner(text: str) -> bool:
+    """True when a message about a death is news to pass on to someone alive inside, not a death in custody."""
+    norm = normalise_mapped(text).text
+    return bool(_DIED.search(norm)) and not died_in_custody(norm) and bool(_NEWS_FOR_PRISONER.search(norm) or _ALIVE_INSIDE.search(norm))

@@ -112,3 +112,19 @@ def test_others_deaths_told_as_a_warning_are_not_a_bereavement():
     # The classifier reads this as risk_prisoner (data/nlu/safety.yml); the net must not overrule it.
     text = "he keeps telling me about the lads who killed themselves on his wing like hes thinking about it too"
     assert safety_intent(text) != DEATH_IN_CUSTODY
+
+
+def test_the_net_turns_a_misread_death_in_custody_into_news_to_pass_on(net):
+    text = "my mum died yesterday and my brother is in jail, he doesnt know yet"
+    assert classified(net, text, "ask_death_in_custody") == "ask_bad_news"
+    # a real death in custody, and a message with no death in it, are left as the classifier read them
+    assert classified(net, "my brother died in his cell on sunday", "ask_death_in_custody") == DEATH_IN_CUSTODY
+    assert classified(net, "who do we speak to at the prison now", "ask_death_in_custody") == DEATH_IN_CUSTODY
+
+
+def test_bad_news_examples_are_news_and_death_examples_are_not():
+    from bot.nlp.safety import news_for_prisoner
+
+    assert not [t for i, t in examples() if i == "ask_death_in_custody" and news_for_prisoner(t)]
+    news = [t for i, t in examples() if i == "ask_bad_news" and news_for_prisoner(t)]
+    assert len(news) >= 10
