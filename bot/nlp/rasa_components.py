@@ -31,7 +31,7 @@ from bot.geo import gazetteer
 from bot.nlp import intents, places  # places registers the spaCy factories the saved pipeline uses
 from bot.nlp.needs import find_need
 from bot.nlp.profile import find_profile
-from bot.nlp.safety import SAFETY_INTENTS, safety_intent
+from bot.nlp.safety import DEATH_IN_CUSTODY, SAFETY_INTENTS, news_for_prisoner, safety_intent
 from bot.nlp.textmap import normalise_mapped
 
 logger = logging.getLogger(__name__)
@@ -183,9 +183,14 @@ class SafetyNetClassifier(GraphComponent):
                 continue  # a button payload names its intent itself
             urgent = safety_intent(text)
             current = _intent_name(message)
-            if urgent and current not in SAFETY_INTENTS[:-1] and not (urgent == "express_distress" and current in SAFETY_INTENTS):
+            # Someone who has died is past "ring Safer Custody": the death-in-custody answer wins over risk_prisoner.
+            bereaved = urgent == DEATH_IN_CUSTODY and current in ("risk_prisoner", "express_distress")
+            if urgent and urgent != current and (bereaved or current not in SAFETY_INTENTS[:-1]) and not (urgent == "express_distress" and current in SAFETY_INTENTS):
                 logger.info("Safety net raised intent %s over %s", urgent, current)
                 _set_intent(message, urgent)
+            elif current == DEATH_IN_CUSTODY and not urgent and news_for_prisoner(text):
+                # "Mum died and my brother is in prison": news to pass on, not a death in custody.
+                _set_intent(message, "ask_bad_news")
         return messages
 
 

@@ -85,6 +85,8 @@ def safety_intent(text: str) -> str | None:
     harm = [m for m in _HARM.finditer(norm) if not _NEGATED.search(norm[max(0, m.start() - 8) : m.start()])]
     if any(_harm_subject(norm, m) == "self" for m in harm):
         return "risk_self"
+    if died_in_custody(norm):
+        return DEATH_IN_CUSTODY
     if _hit(_CHILD_DANGER, norm):
         return "risk_child"
     if harm:
@@ -101,3 +103,70 @@ def safety_intent(text: str) -> str | None:
     if any(_harm_subject(norm, m) == "self" for m in _DISTRESS.finditer(norm)):
         return "express_distress"
     return None
+
+
+# --- justice and hard times (issue 13): someone HAS died in custody ---
+# "He took his own life in his cell" needs condolences, INQUEST and the Ombudsman, not
+# "ring Safer Custody now"; "he says he wants to kill himself" still needs Safer Custody.
+DEATH_IN_CUSTODY = "ask_death_in_custody"
+_DIED = re.compile(
+    r"\b(?:died|dies|dead|passed away|pased away|past away|been killed|was killed|got killed|"
+    r"took (?:his|her|their) own life|taken (?:his|her|their) own life|"
+    r"killed (?:him|her|them) ?sel(?:f|ves)|hanged (?:him|her|them) ?sel(?:f|ves)|hung (?:him|her|them) ?sel(?:f|ves)|"
+    r"committed suicide|found hanging|death in (?:custody|prison|his cell|her cell)|deaths? in custody)\b"
+)
+# Words just before that make the death not (yet) real: "nearly died", "wants to be dead".
+_NOT_YET = re.compile(
+    r"\b(?:nearly|almost|could have|could of|couldve|might have|might of|tried to|trying to|attempted to|"
+    r"going to|gonna|will|wants to|want to|wanna|wish(?:es)?(?: (?:he|she|i|they))?(?: was| were| had)?|"
+    r"if (?:he|she|they)|scared (?:he|she)|afraid (?:he|she)|worried (?:he|she)|before (?:he|she)|"
+    r"not|isnt|hasnt|never|be|end up|ends up|rather be|better off|im|i am|i m|youre|you are|ur|your|you|me|were)\s+(?:\S+\s+){0,1}$"
+)
+_IN_CUSTODY = re.compile(
+    r"\b(?:prison|jail|gaol|inside|custody|cell|hmp|yoi|the nick|on remand|wing|segregation|seg|"
+    r"prisons|prisoners?|cellmate|cell mate|suicide watch|acct|officers|the screws|secure (?:training centre|childrens home|unit)|police station)\b"
+)
+# The death is someone outside and the question is how to tell the person inside.
+_NEWS_FOR_PRISONER = re.compile(
+    r"\b(?:tell (?:him|her|them|my (?:son|husband|partner|brother|dad|daughter|boyfriend))|let (?:him|her|them) know|"
+    r"news to (?:him|her|them)|break (?:the news|it) to|pass (?:on )?(?:the )?(?:news|message)|get a message to|"
+    r"can (?:he|she|they) (?:go|come|attend|get out|be let out)|(?:he|she|they) (?:wants?|want|would like) to (?:go|come|attend)|"
+    r"family member|in (?:the|their|his|her|our) family|let (?:him|her|them) (?:out|go)|allowed (?:out|to go|to attend)|day release|temporary release|rotl|"
+    r"(?:he|she|they) (?:hears?|heard|finds? out|found out|knows?|is told|was told|gets told|got told|lost)|"
+    r"(?:his|her|their) (?:mum|mam|mother|dad|father|nan|nana|gran|grandma|grandad|grandpa|grandfather|grandmother|"
+    r"sister|brother|uncle|auntie|aunt|cousin|baby|wife|girlfriend|boyfriend|best mate|friend|mate)\s+(?:has |had |just )?(?:died|passed))\b"
+)
+
+
+# "died in his cell", "passed away last night in prison": the death happened inside.
+_THERE = re.compile(
+    r"^\s+(?:(?!and\b|but\b|so\b|while\b|whilst\b)\S+\s+){0,2}?"
+    r"(?:in (?:prison|jail|gaol|custody|his cell|her cell|their cell|the cell|a cell|hmp|a yoi|the yoi|there|segregation|the seg)|inside|on the wing|on remand)\b"
+)
+# Someone alive inside: "my mum died and my brother is in prison" is news to pass on.
+_ALIVE_INSIDE = re.compile(
+    r"\b(?:is|s|hes|shes|are|theyre|currently|still)\s+(?:\S+\s+)?(?:in prison|in jail|inside|in custody|on remand|locked up|in hmp|in a yoi|serving)\b"
+)
+
+
+# Others' deaths told to show that the person inside is at risk now: that is risk_prisoner.
+_STILL_AT_RISK = re.compile(
+    r"\b(?:thinking (?:about|of) (?:it|doing|killing|ending|the same)|(?:hes|shes|he is|she is) thinking|do the same|"
+    r"might do it|(?:says|said|keeps saying) (?:he|she)(?:ll| will| wants| might| would))\b"
+)
+
+
+def died_in_custody(norm: str) -> bool:
+    """True when a normalised message says someone in prison or custody has died."""
+    if not _IN_CUSTODY.search(norm) or _NEWS_FOR_PRISONER.search(norm) or _STILL_AT_RISK.search(norm):
+        return False
+    deaths = [m for m in _DIED.finditer(norm) if not _NOT_YET.search(norm[max(0, m.start() - 40) : m.start()])]
+    if any(_THERE.search(norm[m.end() :]) for m in deaths):
+        return True
+    return bool(deaths) and not _ALIVE_INSIDE.search(norm)
+
+
+def news_for_prisoner(text: str) -> bool:
+    """True when a message about a death is news to pass on to someone alive inside, not a death in custody."""
+    norm = normalise_mapped(text).text
+    return bool(_DIED.search(norm)) and not died_in_custody(norm) and bool(_NEWS_FOR_PRISONER.search(norm) or _ALIVE_INSIDE.search(norm))

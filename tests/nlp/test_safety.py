@@ -36,7 +36,8 @@ def test_leaves_alone(text):
 
 
 def test_no_false_alarms_on_the_other_training_examples():
-    alarms = [(i, t, safety_intent(t)) for i, t in examples(exclude=("safety.yml",)) if safety_intent(t)]
+    # A message the net sends to its own intent (a death in custody) is not an alarm.
+    alarms = [(i, t, safety_intent(t)) for i, t in examples(exclude=("safety.yml",)) if safety_intent(t) not in (None, i)]
     assert len(alarms) <= 3, alarms
 
 
