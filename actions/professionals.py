@@ -25,7 +25,11 @@ class ActionReferFamily(ActionSearchServices):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         before = len(dispatcher.messages)
-        events = await super().run(dispatcher, tracker, domain)
+        # Ranked as for a family: the services the family can be referred to come first (with
+        # audience "professional", search ranks services for professionals, such as training, first).
+        as_family = tracker.copy()
+        as_family.slots["audience"] = "family"
+        events = await super().run(dispatcher, as_family, domain)
         sent = {m.get("response") for m in dispatcher.messages[before:]}
         if sent & _LISTED:
             dispatcher.utter_message(response="utter_refer_family_safeguarding")

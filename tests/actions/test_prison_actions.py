@@ -211,6 +211,10 @@ def test_a_professional_gets_local_services_then_where_to_go_if_a_child_is_at_ri
     asyncio.run(ActionReferFamily().run(dispatcher, tracker, {}))
     got = responses(dispatcher.messages)
     assert got[0] == "utter_directory_local" and "utter_directory_result" in got
+    names = [m["service_name"] for m in dispatcher.messages if m["response"] == "utter_directory_result"]
+    local_for_families = {"Org stockton-kinship: Service stockton-kinship", "Org stockton-housing: Service stockton-housing"}
+    assert set(names[:2]) == local_for_families  # the family's local services first
+    assert "Org stockton-training: Service stockton-training" not in names  # not training for professionals
     assert got[-1] == "utter_refer_family_safeguarding"
     assert got.index("utter_refer_family_safeguarding") > max(i for i, r in enumerate(got) if r == "utter_directory_result")
 
