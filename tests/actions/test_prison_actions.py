@@ -189,6 +189,12 @@ def test_a_worry_about_someone_in_a_named_prison_names_its_page(extractor):
     assert "Safer Custody" in text and "leave a message" in text and "main number" in text
 
 
+def test_a_worry_about_someone_where_the_page_is_not_known_points_to_find_a_prison(extractor):
+    slots = {e["entity"]: e["value"] for e in parse(extractor, "im worried about my son in hmyoi feltham")}
+    text = risk_reply({k: slots[k] for k in ("prison", "prison_page")})
+    assert "HMYOI Feltham" in text and "Find a prison" in text and FIND_PRISON in text and "main number" in text
+
+
 def test_a_worry_with_no_prison_known_gets_the_general_safer_custody_reply():
     text = risk_reply({})
     assert "Safer Custody" in text and "None" not in text and "gov.uk" not in text
