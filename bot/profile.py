@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from bot.geo import gazetteer
+from bot.geo.pages import gov_uk_page
 from bot.nlp.profile import age_group
 
 Entity = Mapping[str, Any]
@@ -77,3 +78,9 @@ def prison_address(prison_name: str | None) -> str | None:
         return None
     prison = gazetteer().find_prison(prison_name)
     return prison.address if prison and prison.address else None
+
+
+def prison_page(prison_name: str | None) -> str | None:
+    """The GOV.UK page of a prison named by its display name (bot.geo.pages)."""
+    prison = gazetteer().find_prison(prison_name) if prison_name else None
+    return gov_uk_page(prison) if prison else None

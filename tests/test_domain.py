@@ -19,6 +19,7 @@ SAMPLE_SLOTS = {
     "area": "Kings Lynn and West Norfolk",
     "prison": "HMP Wormwood Scrubs",
     "prison_address": "Du Cane Road, London, W12 0AE",
+    "prison_page": "https://www.gov.uk/guidance/kirklevington-grange-prison",  # the longest (bot/geo/pages.py)
 }
 # Values actions pass to a response (action_search_services), at their longest.
 ACTION_VALUES = {

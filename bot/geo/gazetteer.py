@@ -198,28 +198,42 @@ class Gazetteer:
         return None
 
     # --- prisons -----------------------------------------------------------------
-    def prison_by_alias(self, alias: str) -> Prison | None:
+    def prison_by_alias(self, alias: str, youth: bool = False) -> Prison | None:
+        """The prison a normalised name means; `youth`: the name was written 'HMYOI X' or
+        'X YOI', so where the register has a young offender institution beside a prison of
+        the same name (Feltham, Parc), the YOI."""
         ids = self.prison_aliases.get(alias)
         if not ids:
             return None
         override = self._overrides.get(("prison", alias))
-        if override and override in ids:
+        if override and override in ids and not youth:
             return self.prisons[override]
-        candidates = sorted((self.prisons[i] for i in ids), key=lambda p: (not p.active, "HMP" not in p.types, p.id))
+        candidates = sorted(
+            (self.prisons[i] for i in ids),
+            key=lambda p: (
+                youth and not p.display_name.startswith("HMYOI"),
+                not p.active,
+                "HMP" not in p.types,
+                p.id,
+            ),
+        )
         return candidates[0]
 
     def find_prison(self, text: str) -> Prison | None:
         """A prison named by free text: 'HMP Low Newton', 'durham prison', 'Strangeways'."""
         alias = normalise(text)
+        youth = False
         for prefix in ("hmp and yoi ", "hmp yoi ", "hmpyoi ", "hmyoi ", "hmp ", "hm prison ", "yoi "):
             if alias.startswith(prefix):
                 alias = alias[len(prefix):]
+                youth = prefix in ("hmyoi ", "yoi ")
                 break
-        for suffix in (" prison", " jail", " gaol", " nick", " hmp", " yoi"):
+        for suffix in (" prison", " jail", " gaol", " nick", " hmp", " yoi", " stc"):
             if alias.endswith(suffix):
                 alias = alias[: -len(suffix)]
+                youth = youth or suffix == " yoi"
                 break
-        return self.prison_by_alias(alias)
+        return self.prison_by_alias(alias, youth=youth)
 
     def prisons_in(self, council_codes: set[str]) -> list[Prison]:
         return [p for p in self.prisons.values() if p.active and p.council_code in council_codes]

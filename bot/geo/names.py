@@ -105,4 +105,7 @@ PLACE_CUES_AFTER = frozenset({"area", "council", "borough", "way", "district", "
 
 # Words that mark a name as a prison: "HMP Durham", "Durham prison".
 PRISON_CUES_BEFORE = frozenset({"hmp", "hmyoi", "yoi", "hmpyoi", "hmp yoi", "hmp and yoi", "hm prison"})
-PRISON_CUES_AFTER = frozenset({"prison", "jail", "gaol", "nick", "yoi", "hmp", "prision", "prisson", "jial"})
+PRISON_CUES_AFTER = frozenset({"prison", "jail", "gaol", "nick", "yoi", "hmp", "stc", "prision", "prisson", "jial"})
+# Cue words that say the young offender institution of a name the register also has a prison
+# for ("HMYOI Feltham", "Parc YOI").
+YOUTH_CUES = frozenset({"hmyoi", "yoi"})

@@ -35,6 +35,7 @@ from bot.geo.names import (
     PLACE_CUES_BEFORE,
     PRISON_CUES_AFTER,
     PRISON_CUES_BEFORE,
+    YOUTH_CUES,
     normalise,
 )
 from bot.nlp.textmap import normalise_mapped
@@ -146,6 +147,9 @@ class PlaceResolver:
         self.districts: dict[str, list[str]] = {}  # district -> [council code, council name]
         self.towns: set[str] = set()
         self.bare_prison_aliases: set[str] = set()  # local names such as "strangeways"
+        # alias -> [id, display name] of the young offender institution where the register has
+        # one beside a prison of the same name ("HMYOI Feltham" is not HMP Feltham)
+        self.youth_prisons: dict[str, list[str]] = {}
 
     def set_data(self, gazetteer: Gazetteer) -> None:
         for alias in gazetteer.council_aliases:
@@ -156,6 +160,9 @@ class PlaceResolver:
         for alias in gazetteer.prison_aliases:
             prison = gazetteer.prison_by_alias(alias)
             self.prisons[alias] = [prison.id, prison.display_name]
+            youth = gazetteer.prison_by_alias(alias, youth=True)
+            if youth.id != prison.id:
+                self.youth_prisons[alias] = [youth.id, youth.display_name]
         for district in gazetteer.districts.values():
             if district.council_code:
                 council = gazetteer.councils[district.council_code]
@@ -215,7 +222,9 @@ class PlaceResolver:
         prison_range = self._prison_cue(doc, span) if prisons else None
         bare_prisons = [a for a in prisons if self._bare_prison_ok(doc, span, a)]
         if prison_range:
-            code, value = self.prisons[prisons[0]]
+            cues = {t.text for t in doc[prison_range[0] : prison_range[1]]} - {t.text for t in span}
+            youth = self.youth_prisons.get(prisons[0]) if cues & YOUTH_CUES else None
+            code, value = youth or self.prisons[prisons[0]]
             out = Span(doc, prison_range[0], prison_range[1], label=PRISON, kb_id=code)
         elif councils and (councils[0] not in AMBIGUOUS_WORDS or self._place_cue(doc, span)):
             code, value = self.councils[councils[0]]
@@ -249,6 +258,7 @@ class PlaceResolver:
                 "districts": self.districts,
                 "towns": sorted(self.towns),
                 "bare_prison_aliases": sorted(self.bare_prison_aliases),
+                "youth_prisons": self.youth_prisons,
             },
         )
 
@@ -257,6 +267,7 @@ class PlaceResolver:
         self.councils, self.prisons, self.districts = data["councils"], data["prisons"], data["districts"]
         self.towns = set(data["towns"])
         self.bare_prison_aliases = set(data["bare_prison_aliases"])
+        self.youth_prisons = data.get("youth_prisons", {})  # absent in models trained before it
         return self
 
 

@@ -101,6 +101,10 @@ class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
                 if address:
                     # The register address rides along with the prison it belongs to (slot prison_address).
                     found.append(_entity("prison_address", address, m.start, m.end, self.name, confidence))
+                page = profile.prison_page(m.value) if m.kind == places.PRISON else None
+                if page:
+                    # So does its GOV.UK page (slot prison_page: the Safer Custody reply names it).
+                    found.append(_entity("prison_page", page, m.start, m.end, self.name, confidence))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
 

@@ -234,6 +234,8 @@ TOPIC_WORDS: Mapping[str, str] = {
     "ask_early_help": "early help",
     "ask_think_family": "Think Family",
     "ask_find_service": "finding local support",
+    "ask_prison_info": "a prison's details",
+    "ask_statistics": "figures about prisoners' families",
     "risk_self": "their own safety",
     "risk_child": "a child's safety",
     "risk_domestic_abuse": "their safety at home",

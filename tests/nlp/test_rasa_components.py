@@ -50,6 +50,7 @@ def test_place_extractor_trains_persists_and_loads(storage, context):
     assert entities == {
         ("prison", "HMP Low Newton"),
         ("prison_address", "Brasside, Durham, DH1 5YA"),
+        ("prison_page", "https://www.gov.uk/guidance/low-newton-prison"),
         ("area", "Stockton-on-Tees"),
     }
     fuzzy = next(e for e in msg.get(ENTITIES) if e["entity"] == "area")
