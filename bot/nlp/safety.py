@@ -52,6 +52,11 @@ _CHILD_DANGER = re.compile(
     rf"|\b(?:hits|hit|hitting|beats|beating|hurts|hurting|abuses|abusing|touching|touched)\s+(?:the |my |our )?{_CHILD_WORDS}\b"
     rf"|\bno ?one (?:to|is) (?:look(?:ing)? after|pick(?:ing)? up|with) (?:the |my )?{_CHILD_WORDS}\b"
 )
+# Who says "won't let me": services and rules are not an abuser.
+_NOT_AN_AGENCY = (
+    r"(?<!services )(?<!service )(?<!worker )(?<!probation )(?<!council )(?<!landlord )(?<!housing )(?<!prison )"
+    r"(?<!police )(?<!school )(?<!court )(?<!judge )(?<!hostel )(?<!officer )(?<!rules )(?<!licence )"
+)
 # The asker is the one being hurt: "he hits me", "I'm scared of him", "controls my money".
 _ABUSER = r"(?:he|she|they|hes|shes|him|partner|husband|boyfriend|girlfriend|wife|ex|fella|stepdad|stepmum|step dad|step mum|dad|mum|mam|brother|uncle|son)"
 _DOMESTIC = re.compile(
@@ -61,7 +66,11 @@ _DOMESTIC = re.compile(
     r"(?:controls|controlling) (?:me|my money|who i see)|"
     # "won't let me see" people, not his papers or the prisoner: "he wont let me see his sentence plan",
     # "my mum wont let me see my dad in prison" are ordinary questions.
-    r"wont let me (?:see(?! (?:his|her|their)\b)(?!(?:\s+\S+){0,3}?\s+(?:in prison|in jail|inside|on a visit|at the prison))|leave|go out|have)|"
+    # Nor is an agency's rule about where he lives: "social services wont let me have him home because
+    # of the kids" is a release-housing question (issue 13, item 7c).
+    rf"{_NOT_AN_AGENCY}wont let me (?:see(?! (?:his|her|their)\b)(?!(?:\s+\S+){{0,3}}?\s+(?:in prison|in jail|inside|on a visit|at the prison))|leave|go out|"
+    r"have(?! (?:him|her|them) (?:home|back|at|living|to live|stay|here|with)))|"
+    r"(?:says|said|told me|keeps saying|texted|messaged) (?:that )?(?:he|she|they)(?:ll| will| is going to| would| gonna| is gonna) (?:kill|hurt|batter|beat|stab) me\b|"
     r"(?:im not|i am not|i m not|i dont feel|i do not feel|i never feel) safe (?:at home|in my (?:own )?(?:home|house))|"
     r"(?:threatening|threatens|threatened) (?:to (?:kill|hurt) )?me)"
 )

@@ -41,6 +41,10 @@ def test_rule_layer_false_alarms_stay_under_the_measured_limit():
     "my mum wont let me see my dad in prison",
     "she hit me with the news that hes being moved",
     "i dont want to carry on with this",
+    # the release-housing question that got the domestic-abuse reply (issue 13, item 7c), and its family
+    "social services wont let me have him home because of the kids, where will he live",
+    "probation wont let me have him at mine cos of the kids, where does he go",
+    "my landlord wont let me have him back with the kids, where can he stay after release",
 ])
 def test_false_alarms_found_in_issue_13_are_gone(text):
     assert safety_intent(text) is None
@@ -49,6 +53,8 @@ def test_false_alarms_found_in_issue_13_are_gone(text):
 @pytest.mark.parametrize("text, intent", [
     ("he asked if he could move cells because hes being beaten up in there", "risk_prisoner"),
     ("he wont let me see my friends", "risk_domestic_abuse"),
+    ("he wont let me have my own money", "risk_domestic_abuse"),
+    ("hes coming out and says he will kill me if i dont let him live with me and the kids", "risk_domestic_abuse"),
     ("he hit me with a belt", "risk_domestic_abuse"),
     ("i dont want to carry on", "risk_self"),
     ("my kids are in danger", "risk_child"),
