@@ -7,7 +7,7 @@ import pytest
 from bot.nlp import safety_report
 from bot.nlp.safety import SAFETY_INTENTS, safety_intent
 
-# Measured 2026-12-03 on tests/nlu/safety_ordinary.yml: 1 false alarm in 316 (0.3%; 4, 1.3%, before
+# Measured 2026-12-03 on tests/nlu/safety_ordinary.yml: 1 false alarm in 313 (0.3%; 8, 2.6%, before
 # issue 13). The limit leaves room for two more before a change to the patterns must be looked at.
 MAX_RULE_FALSE_ALARM_RATE = 0.01
 
