@@ -104,9 +104,21 @@ def _hit(pattern: re.Pattern, text: str) -> bool:
     return False
 
 
+# Text-speak the patterns are not written for: "i wnt 2 die", "he sed hes gna hurt himself".
+_TEXT_SPEAK = {
+    "2": "to", "wnt": "want", "wana": "wanna", "gna": "going to", "gonna": "going to", "dnt": "dont", "cnt": "cant",
+    "myslf": "myself", "himslf": "himself", "herslf": "herself", "sed": "said", "evry1": "everyone",
+    "every1": "everyone", "no1": "no one",
+}
+
+
+def _plain(norm: str) -> str:
+    return " ".join(_TEXT_SPEAK.get(w, w) for w in norm.split())
+
+
 def safety_intent(text: str) -> str | None:
     """The most urgent safety intent a message calls for, if any."""
-    norm = normalise_mapped(text).text
+    norm = _plain(normalise_mapped(text).text)
     harm = [m for m in _HARM.finditer(norm) if not _NEGATED.search(norm[max(0, m.start() - 8) : m.start()])]
     if any(_harm_subject(norm, m) == "self" for m in harm):
         return "risk_self"

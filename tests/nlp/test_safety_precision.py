@@ -45,6 +45,7 @@ def test_rule_layer_false_alarms_stay_under_the_measured_limit():
     "social services wont let me have him home because of the kids, where will he live",
     "probation wont let me have him at mine cos of the kids, where does he go",
     "my landlord wont let me have him back with the kids, where can he stay after release",
+    "can i take 2 kids on the visit",
 ])
 def test_false_alarms_found_in_issue_13_are_gone(text):
     assert safety_intent(text) is None
@@ -59,6 +60,11 @@ def test_false_alarms_found_in_issue_13_are_gone(text):
     ("i dont want to carry on", "risk_self"),
     ("my kids are in danger", "risk_child"),
     ("im 12 and my mums boyfriend hits me", "risk_child"),
+    # text-speak reaches the same patterns
+    ("i wnt 2 die", "risk_self"),
+    ("im gonna die if this goes on, i want to die", "risk_self"),
+    ("he sed hes gna hurt himslf in there", "risk_prisoner"),
+    ("no1 is looking after the kids", "risk_child"),
 ])
 def test_the_precision_fixes_keep_the_crisis_they_sit_next_to(text, intent):
     assert safety_intent(text) == intent
