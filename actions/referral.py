@@ -73,6 +73,12 @@ def latest_message_id(tracker: Tracker) -> str:
     return str(message_id or "")
 
 
+def latest_text(tracker: Tracker) -> str:
+    """What the person last typed (or the button payload they sent)."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return str(users[-1].get("text") or "") if users else ""
+
+
 def user_intents(tracker: Tracker) -> List[Optional[str]]:
     """The intent of every message in the conversation, oldest first."""
     return [((e.get("parse_data") or {}).get("intent") or {}).get("name") for e in tracker.events if e.get("event") == "user"]
@@ -103,11 +109,13 @@ class ValidateReferralForm(FormValidationAction):
         # Declined, gave up or stopped at the check: nothing more to ask, the form ends.
         return [] if tracker.get_slot("referral_outcome") else domain_slots
 
-    def _retry(self, slot: str, response: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-        """An answer we can't use: say why and ask again, or stop after MAX_TRIES."""
+    def _retry(self, slot: str, response: Optional[str], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """An answer we can't use: say why (if `response`) and ask again, or stop after MAX_TRIES.
+        The form asks the question again itself, so a reply that would only repeat it is None."""
         if form.attempts_at(tracker.events, slot) >= MAX_TRIES:
             return {slot: None, "referral_outcome": "gave_up"}
-        dispatcher.utter_message(response=response)
+        if response:
+            dispatcher.utter_message(response=response)
         return {slot: None}
 
     def validate_referral_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -121,7 +129,9 @@ class ValidateReferralForm(FormValidationAction):
     def validate_referral_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         name = form.parse_name(str(value))
         if name is None:
-            return self._retry("referral_name", "utter_referral_name_invalid", dispatcher, tracker)
+            # A bare "yes" to "what name?" gets the question again, not an error.
+            response = None if form.is_bare_yes(str(value)) else "utter_referral_name_invalid"
+            return self._retry("referral_name", response, dispatcher, tracker)
         return {"referral_name": name}
 
     def validate_referral_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -151,6 +161,8 @@ class ValidateReferralForm(FormValidationAction):
         return self._yes_no("referral_leave_message", value, dispatcher, tracker)
 
     def validate_referral_best_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if form.is_bare_yes(str(value)) or form.is_bare_no(str(value)):
+            return self._retry("referral_best_time", None, dispatcher, tracker)  # asked again, with its buttons
         best = form.parse_best_time(str(value))
         if best is None:
             return self._retry("referral_best_time", "utter_referral_best_time_invalid", dispatcher, tracker)
@@ -161,17 +173,23 @@ class ValidateReferralForm(FormValidationAction):
         council = search.council_for(text)
         if council is not None:
             return {"area": council.name}
-        if form.is_skip(text):
+        asked = tracker.get_slot("requested_slot") == "area"
+        if asked and form.is_bare_no(text):
             return {"area": ""}  # answered: they'd rather not say
+        if asked and form.is_bare_yes(text):
+            return self._retry("area", None, dispatcher, tracker)  # "yes" is not a place: asked again
         cleaned = " ".join(text.split())
         if tracker.get_slot("requested_slot") == "area" and 0 < len(cleaned) <= form.MAX_TIME and not cleaned.startswith("/"):
             return {"area": cleaned}  # a place we don't know by name: the worker can read it
         if tracker.get_slot("requested_slot") != "area":
             return {"area": value}  # found in passing by the place finder: keep as it is
-        return self._retry("area", "utter_ask_referral_form_area", dispatcher, tracker)
+        return self._retry("area", None, dispatcher, tracker)  # the form asks again (once, not twice)
 
     def validate_referral_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         note = form.parse_note(str(value))
+        if note is None and form.is_bare_yes(str(value)):
+            # "yes" to "would you like to add a few words?": ask for the words (action_ask_referral_form_referral_note).
+            return self._retry("referral_note", None, dispatcher, tracker)
         if note is None:
             return self._retry("referral_note", "utter_referral_note_too_long", dispatcher, tracker)
         return {"referral_note": note}
@@ -222,6 +240,10 @@ class ActionAskReferralNote(Action):
         return "action_ask_referral_form_referral_note"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if form.attempts_at(tracker.events, "referral_note") and form.is_bare_yes(latest_text(tracker)):
+            # They said yes to adding a few words: ask for the words, not the yes-or-no question again.
+            dispatcher.utter_message(response="utter_referral_note_go_ahead")
+            return []
         summary = summary_for(tracker, limit=form.SUMMARY_SHOWN_LIMIT)
         if summary:
             dispatcher.utter_message(response="utter_ask_referral_form_referral_note", referral_summary=summary)

@@ -308,11 +308,12 @@ class LinearIntentClassifier(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
-        lexicons = {
-            table["name"]: list(table["elements"])
-            for table in training_data.lookup_tables
-            if table["name"].startswith("lexicon_")
-        }
+        # A lookup table may be split over several files (data/nlu/lexicons_*.yml): join them, or
+        # the last file read would silently replace the others.
+        lexicons: Dict[str, List[str]] = {}
+        for table in training_data.lookup_tables:
+            if table["name"].startswith("lexicon_"):
+                lexicons.setdefault(table["name"], []).extend(table["elements"])
         self._model = intents.LinearIntentModel(self._settings(), lexicons).fit(
             [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples]
         )

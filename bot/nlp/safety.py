@@ -15,10 +15,12 @@ SAFETY_INTENTS = ("risk_self", "risk_child", "risk_domestic_abuse", "risk_prison
 # Harm words whose subject decides who is at risk: "I want to end it" vs "he wants to end it".
 _HARM = re.compile(
     r"\b(?:suicid\w*|kill(?:ing)? (?:my|him|her|them) ?sel(?:f|ves)|end(?:ing)? (?:it all|(?:my|his|her|their) life|it)\b|"
-    r"take (?:my|his|her) (?:own )?life|(?:dont|do not|dnt|doesnt|does not) want to (?:be here|live|wake up|be alive|go on living|carry on)\b|"
+    r"take (?:my|his|her) (?:own )?life|(?:dont|do not|dnt|doesnt|does not) want to (?:be here|live|wake up|be alive|go on living|carry on(?! with\b))\b|"
     r"(?:want|wants|wanna|wish i could|going) to die|wish(?:es)? (?:i|he|she) (?:was|were) dead|better off (?:dead|without (?:me|him|her))|"
     r"self ?harm\w*|(?:cutting|cuts|cut|hurting|hurts|hurt|harming|harm|burn(?:ing)?) (?:my|him|her|them) ?sel(?:f|ves)|overdos\w*|"
-    r"take all (?:my|his|her) (?:pills|tablets)|no (?:point|reason) (?:in )?(?:living|going on|being here)|"
+    r"(?:take|taking) all (?:my|his|her) (?:pills|tablets)|no (?:point|reason) (?:in |to )?(?:living|go(?:ing)? on(?: living)?|being here)|"
+    r"(?:cant|cannot) see the point (?:in|of) (?:living|going on|carrying on|being here|life)|"
+    r"(?:cant|cannot) go on(?= anymore| any more| like this| living| in there|$)|"
     r"suicide watch|on an? acct)"
 )
 _FIRST_PERSON = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself)\b")
@@ -32,30 +34,53 @@ _HURT_INSIDE = re.compile(
     r"(?P<gap>(?:\s+\S+){0,6}?)\s+(?:in there|inside|in prison|in jail|on the wing|in the nick|by other prisoners|by the other|by (?:the )?officers|by (?:the )?screws)\b"
 )
 _BECAUSE = re.compile(r"\b(?:cos|coz|cuz|because|since|as|about)\b")
-_CUSTODY = re.compile(r"\b(?:prison|jail|inside|in there|cell|wing|hmp|yoi|the nick|officers|screws|move him|moved him|move her|transfer(?:red)?)\b")
+# A child's question reported, not a worry about now: "my kids keep asking if daddy is in danger in prison".
+_ASKING_IF = re.compile(r"\b(?:asking|asks|asked|ask|wants to know|want to know|wondering|wonders|curious) (?:me )?(?:if|whether)(?:\s+\S+){0,3}\s+$")
+_CUSTODY = re.compile(r"\b(?:prison|jail|inside|in there|cell|wing|hmp|yoi|the nick|officers|screws|move him|moved him|move her|transfer(?:red)?|acct|suicide watch)\b")
 # Whose safety it is: a child's (not an adult brother or sister in prison).
-_ABOUT_CHILD = re.compile(r"\b(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler)\b")
-_CHILD_WORDS = r"(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler|my sister|my brother|the boys|the girls|grandkids)"
+_ABOUT_CHILD = re.compile(r"\b(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler|nephew|niece|pupil)\b")
+_CHILD_WORDS = (
+    r"(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|grandchild|grandchildren|little one|little ones|toddler|"
+    r"nephew|niece|stepson|stepdaughter|pupil|boy|girl|my sister|my brother|little sister|little brother|the boys|the girls|grandkids)"
+)
+# Someone else between the child and the danger is the one at risk ("my kids keep asking if daddy is in danger in prison").
+_NOT_THE_CHILD = r"(?!(?:dad|daddy|dads|mum|mummy|mam|mom|father|mother|he|she|hes|shes|him|his|partner|husband|uncle|nan|grandad)\b)"
 _CHILD_DANGER = re.compile(
-    rf"\b{_CHILD_WORDS}\b(?:\s+\S+){{0,6}}?\s+(?:is |are |being |getting |been )?"
-    r"(?:in danger|not safe|unsafe|being hurt|abused|beaten|home alone|alone in the house|left alone|neglected)\b"
+    rf"\b{_CHILD_WORDS}\b(?:\s+{_NOT_THE_CHILD}\S+){{0,6}}?\s+(?:is |are |being |getting |been )?"
+    r"(?:in danger|not safe|unsafe|being hurt|abused|beaten|home alone|alone in the house|left alone|left on (?:his|her|their) own|neglected)\b"
+    rf"|\b{_CHILD_WORDS}\b(?:\s+\S+){{0,8}}?\s+(?:scared|afraid|frightened|terrified) (?:to go|of going) home\b"
     rf"|\b(?:hits|hit|hitting|beats|beating|hurts|hurting|abuses|abusing|touching|touched)\s+(?:the |my |our )?{_CHILD_WORDS}\b"
     rf"|\bno ?one (?:to|is) (?:look(?:ing)? after|pick(?:ing)? up|with) (?:the |my )?{_CHILD_WORDS}\b"
+)
+# Who says "won't let me": services and rules are not an abuser.
+_NOT_AN_AGENCY = (
+    r"(?<!services )(?<!service )(?<!worker )(?<!probation )(?<!council )(?<!landlord )(?<!housing )(?<!prison )"
+    r"(?<!police )(?<!school )(?<!court )(?<!judge )(?<!hostel )(?<!officer )(?<!rules )(?<!licence )"
 )
 # The asker is the one being hurt: "he hits me", "I'm scared of him", "controls my money".
 _ABUSER = r"(?:he|she|they|hes|shes|him|partner|husband|boyfriend|girlfriend|wife|ex|fella|stepdad|stepmum|step dad|step mum|dad|mum|mam|brother|uncle|son)"
 _DOMESTIC = re.compile(
     r"\b(?:domestic (?:abuse|violence)|"
-    rf"{_ABUSER}\b(?:\s+\S+){{0,3}}?\s+(?:hits|hit|beats|beat|hurts|hurt|strangled|choked|kicked|punched|slapped|pushed|threatens|threatened|raped|forced) me\b|"
+    rf"{_ABUSER}\b(?:\s+\S+){{0,3}}?\s+(?:hits|hit|beats|beat|hurts|hurt|strangled|choked|kicked|punched|slapped|pushed|threatens|threatened|raped|forced) me\b(?! with (?:the|that|this|it|news|a bill|a letter))|"
     r"(?:im|i am|i m|i get|i feel) (?:so |really |too )?(?:scared|terrified|frightened|afraid) of (?:him|her|my (?:partner|husband|ex|boyfriend|wife|girlfriend))|"
-    r"(?:controls|controlling) (?:me|my money|who i see)|wont let me (?:see|leave|go out|have)|"
+    r"(?:controls|controlling) (?:me|my money|who i see)|"
+    # "won't let me see" people, not his papers or the prisoner: "he wont let me see his sentence plan",
+    # "my mum wont let me see my dad in prison" are ordinary questions.
+    # Nor is an agency's rule about where he lives: "social services wont let me have him home because
+    # of the kids" is a release-housing question (issue 13, item 7c).
+    rf"{_NOT_AN_AGENCY}wont let me (?:see(?! (?:his|her|their)\b)(?!(?:\s+\S+){{0,3}}?\s+(?:in prison|in jail|inside|on a visit|at the prison))|leave|go out|"
+    r"have(?! (?:him|her|them) (?:home|back|at|living|to live|stay|here|with)))|"
+    r"(?:says|said|told me|keeps saying|texted|messaged) (?:that )?(?:he|she|they)(?:ll| will| is going to| would| gonna| is gonna) (?:kill|hurt|batter|beat|stab) me\b|"
+    r"(?:im not|i am not|i m not|i dont feel|i do not feel|i never feel) safe (?:at home|in my (?:own )?(?:home|house))|"
     r"(?:threatening|threatens|threatened) (?:to (?:kill|hurt) )?me)"
 )
-_PARTNER = re.compile(r"\b(?:boyfriend|girlfriend|partner|husband|wife|fella|ex)\b")
+# The asker's own partner ("my boyfriend"), not a parent's ("my mums boyfriend").
+_PARTNER = re.compile(r"(?<!mums )(?<!mams )(?<!dads )\b(?:boyfriend|girlfriend|partner|husband|wife|fella|ex)\b")
 _YOUNG_ASKER = re.compile(r"\b(?:im|i am|i m) (?:only )?(?:[89]|1[0-7]|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)\b|\bim (?:a kid|a child|in year)")
 _DISTRESS = re.compile(
     r"\b(?:(?:cant|cannot|can not|cnt) cope|falling apart|breaking down|panic attacks?|at breaking point|"
-    r"(?:cant|cannot) take (?:it|this|any ?more)|going to lose it|losing my mind)\b"
+    r"(?:cant|cannot) take (?:it|this|any ?more)|going to lose it|losing my mind|(?:its|it is|its just) all too much|"
+    r"(?:cant|cannot) handle (?:it|this|any of (?:it|this))|(?:completely|totally|so) overwhelmed)\b"
 )
 _NEGATED = re.compile(r"\b(?:not|no|never|isnt|arent|wasnt)\s+$")
 
@@ -79,9 +104,21 @@ def _hit(pattern: re.Pattern, text: str) -> bool:
     return False
 
 
+# Text-speak the patterns are not written for: "i wnt 2 die", "he sed hes gna hurt himself".
+_TEXT_SPEAK = {
+    "2": "to", "wnt": "want", "wana": "wanna", "gna": "going to", "gonna": "going to", "dnt": "dont", "cnt": "cant",
+    "myslf": "myself", "himslf": "himself", "herslf": "herself", "sed": "said", "evry1": "everyone",
+    "every1": "everyone", "no1": "no one",
+}
+
+
+def _plain(norm: str) -> str:
+    return " ".join(_TEXT_SPEAK.get(w, w) for w in norm.split())
+
+
 def safety_intent(text: str) -> str | None:
     """The most urgent safety intent a message calls for, if any."""
-    norm = normalise_mapped(text).text
+    norm = _plain(normalise_mapped(text).text)
     harm = [m for m in _HARM.finditer(norm) if not _NEGATED.search(norm[max(0, m.start() - 8) : m.start()])]
     if any(_harm_subject(norm, m) == "self" for m in harm):
         return "risk_self"
@@ -98,7 +135,7 @@ def safety_intent(text: str) -> str | None:
         young = _YOUNG_ASKER.search(norm) and not _PARTNER.search(norm)
         return "risk_child" if young else "risk_domestic_abuse"
     for m in _HURT_INSIDE.finditer(norm):
-        if not _BECAUSE.search(m.group("gap")):
+        if not _BECAUSE.search(m.group("gap")) and not _ASKING_IF.search(norm[max(0, m.start() - 40) : m.start()]):
             return "risk_prisoner"
     if any(_harm_subject(norm, m) == "self" for m in _DISTRESS.finditer(norm)):
         return "express_distress"

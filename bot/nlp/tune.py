@@ -36,7 +36,7 @@ def read_examples(path: Path) -> tuple[list[str], list[str], dict[str, list[str]
             texts += lines
             labels += [block["intent"]] * len(lines)
         elif "lookup" in block and block["lookup"].startswith("lexicon_"):
-            lexicons[block["lookup"]] = lines
+            lexicons.setdefault(block["lookup"], []).extend(lines)  # one lexicon may span files
     return texts, labels, lexicons
 
 

@@ -118,6 +118,44 @@ def parse_yes_no(text: str) -> bool | None:
     return None
 
 
+# --- yes or no to an open question ---------------------------------------------------------
+
+# Words that can sit around a bare yes or no without answering the question: "yes please",
+# "ok i'd like to add something", "no that's all thanks", "nah im fine".
+_YES_FILLER = frozenset(
+    "yes please pls plz go on ahead then i id would like love to add type write say put a few some more word words "
+    "something thing things bit do want wanna that it thanks thank you ta can could ill will sure".split()
+)
+_NO_FILLER = frozenset(
+    "thanks thank you ta thats that its it is all im i am ok okay fine good alright really else nothing more need "
+    "to add say just leave thx cheers no nope nah".split()
+)
+_NO_SIGNS = frozenset({"no", "nope", "nah", "na", "n", "naw", "nothing", "not", "none"})
+
+
+def is_bare_yes(text: str) -> bool:
+    """A yes and nothing more ("yes", "yeah go on", "ok I'd like to add something"): agreeing to
+    an open question ("would you like to add a few words?", "what name?"), not answering it."""
+    if (text or "").strip().lower() == "/affirm":
+        return True
+    words = _words(text)
+    if not words or not all(w in YES_WORDS or w in _YES_FILLER for w in words):
+        return False
+    joined = " ".join(words)
+    return any(w in YES_WORDS for w in words) or bool(re.match(r"i (?:would|d|do|want|wanna)\b", joined))
+
+
+def is_bare_no(text: str) -> bool:
+    """A no and nothing more ("no", "no that's all thanks", "nah im fine", "not really")."""
+    if is_skip(text):
+        return True
+    words = _words(text)
+    if not words or not all(w in NO_WORDS or w in _NO_FILLER for w in words):
+        return False
+    joined = " ".join(words)
+    return any(w in _NO_SIGNS for w in words) or joined in ("thats it", "thats all", "thats all thanks", "thats it thanks")
+
+
 # --- name, best time, note ----------------------------------------------------------------
 
 SKIP_WORDS = frozenset("skip no none nope nah n na pass nothing anon anonymous".split())
@@ -137,9 +175,12 @@ def is_skip(text: str) -> bool:
 
 
 def parse_name(text: str) -> str | None:
-    """The name to use: "" when they'd rather not say, None when it doesn't look like a name."""
-    if is_skip(text):
+    """The name to use: "" when they'd rather not say, None when it doesn't look like a name
+    (a bare "yes" is not a name: is_bare_yes)."""
+    if is_bare_no(text):
         return ""
+    if is_bare_yes(text):
+        return None
     text = re.sub(r"^(?:(?:my name is|my names|my name's|i'm|im|i am|it's|its|call me|name is|name)\s+)", "", text.strip(), flags=re.I).strip(" .!")
     if not text or len(text) > MAX_NAME or any(c.isdigit() for c in text) or len(text.split()) > 4 or "?" in text:
         return None
@@ -188,9 +229,14 @@ MAX_NOTE = 300
 
 
 def parse_note(text: str) -> str | None:
-    """A few words to add to the summary: "" for none, None when too long."""
-    if is_skip(text) or " ".join(_words(text)) in ("thats it", "thats all", "nothing else", "no thats all"):
+    """A few words to add to the summary: "" for none, None when too long or a bare yes
+    (they want to add words and have not typed them yet: is_bare_yes)."""
+    words = _words(text)
+    unsure = len(words) <= 4 and any(re.search(rf"\b{u}\b", " ".join(words)) for u in UNSURE)
+    if is_bare_no(text) or unsure:
         return ""
+    if is_bare_yes(text):
+        return None
     if (text or "").strip().startswith("/"):
         return None
     cleaned = " ".join((text or "").split())

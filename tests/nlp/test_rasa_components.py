@@ -163,3 +163,25 @@ def test_intent_classifier_trains_loads_and_leaves_payloads_to_rasa(storage, con
     assert typed.get(INTENT)["name"] == "send_money"
     assert [r["name"] for r in typed.get(INTENT_RANKING_KEY)] == ["send_money", "ask_visit_booking"]
     assert payload.get(INTENT) == {"name": "ask_visit_booking", "confidence": 1.0}
+
+
+def test_a_lexicon_split_over_two_files_is_joined(tmp_path):
+    """data/nlu/lexicons_textspeak.yml adds to lexicons defined in another file: both halves count."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlp.rasa_components import LinearIntentClassifier
+
+    examples = [Message(data={"text": t, "intent": i}) for t, i in [
+        ("how do i book a visit", "ask_visit_booking"), ("book me in to see him", "ask_visit_booking"),
+        ("what can i take in", "ask_visit_rules"), ("what id do i need", "ask_visit_rules"),
+    ]]
+    tables = [{"name": "lexicon_ask_visit_rules", "elements": ["what id"]},
+              {"name": "lexicon_ask_visit_rules", "elements": ["wot can i take"]},
+              {"name": "lexicon_ask_visit_booking", "elements": ["book a visit"]}]
+    storage = LocalModelStorage(tmp_path)
+    component = LinearIntentClassifier({"embedding_weight": 0.0}, storage, Resource("linear"))
+    component.train(TrainingData(training_examples=examples, lookup_tables=tables))
+    assert component._model.lexicons["lexicon_ask_visit_rules"] == ["what id", "wot can i take"]

@@ -20,7 +20,8 @@ def lexicons():
     found = {}
     for path in sorted(DATA.glob("lexicons_*.yml")):
         for block in yaml.safe_load(path.read_text())["nlu"]:
-            found[block["lookup"]] = [line.strip()[2:] for line in block["examples"].splitlines() if line.strip()]
+            # one lexicon may be split over several files (LinearIntentClassifier joins them)
+            found.setdefault(block["lookup"], []).extend(line.strip()[2:] for line in block["examples"].splitlines() if line.strip())
     return found
 
 

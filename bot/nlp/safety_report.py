@@ -1,0 +1,175 @@
+"""The safety net's recall beside its false alarms, for `make test-nlu`.
+
+Recall: of the crisis messages the project has, how many reach a safety intent (any of
+SAFETY_INTENTS: each one's reply gives emergency numbers). False alarms: of held-out
+ordinary messages that mention children, partners, leaving, danger or police in passing,
+how many get a safety intent instead of an answer. Both are measured for the rule layer
+alone (bot/nlp/safety.py) and for the whole NLU pipeline of a trained model (the rule
+layer over the classifier, then the fallback), which is what decides the reply.
+
+Fails (exit 1) if the whole pipeline misses any crisis message, or if the rule layer misses
+one of the held-out crisis messages it is meant to catch on their words.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import yaml
+
+from bot.nlp.safety import SAFETY_INTENTS, safety_intent
+
+ROOT = Path(__file__).resolve().parents[2]
+CRISIS = Path("tests/nlu/safety_crisis.yml")
+ORDINARY = Path("tests/nlu/safety_ordinary.yml")
+REALWORLD = Path("tests/nlu/realworld.yml")
+SAFETY_TRAINING = Path("data/nlu/safety.yml")
+
+Predict = Callable[[Sequence[str]], list[Optional[str]]]
+
+
+@dataclass(frozen=True)
+class Crisis:
+    text: str
+    intent: str
+    rule_layer: bool = True  # the rule layer is meant to catch it on its words alone
+
+
+def _nlu_examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, text) from a Rasa NLU YAML file (training data, or `rasa data split` output)."""
+    out = []
+    for block in yaml.safe_load(path.read_text()).get("nlu", []):
+        if "intent" in block and isinstance(block.get("examples"), str):
+            out += [(block["intent"], line.strip()[2:]) for line in block["examples"].splitlines() if line.strip().startswith("- ")]
+    return out
+
+
+def crisis_sets(root: Path = ROOT, split: Optional[Path] = None) -> dict[str, list[Crisis]]:
+    """Every crisis message the project has, by where it comes from."""
+    held_out = [Crisis(m["text"], m["intent"], m.get("rule_layer", True)) for m in yaml.safe_load((root / CRISIS).read_text())["messages"]]
+    realworld = [
+        Crisis(q["text"], q["intent"], False)
+        for q in yaml.safe_load((root / REALWORLD).read_text())["questions"]
+        if q["intent"] in SAFETY_INTENTS
+    ]
+    sets = {
+        "crisis, held out (safety_crisis.yml)": held_out,
+        "crisis, real-world questions": realworld,
+    }
+    if split is not None and split.exists():
+        sets["crisis, split's held-out safety examples"] = [
+            Crisis(t, i, False) for i, t in _nlu_examples(split) if i in SAFETY_INTENTS
+        ]
+    sets["crisis, all safety training examples"] = [
+        Crisis(t, i, False) for i, t in _nlu_examples(root / SAFETY_TRAINING) if i in SAFETY_INTENTS
+    ]
+    return sets
+
+
+def ordinary_messages(root: Path = ROOT) -> list[str]:
+    return list(yaml.safe_load((root / ORDINARY).read_text())["messages"])
+
+
+def rule_layer(texts: Sequence[str]) -> list[Optional[str]]:
+    return [safety_intent(t) for t in texts]
+
+
+def model_predictor(model: Path) -> Predict:
+    """The intent the whole NLU pipeline of a trained model gives each text (after the fallback)."""
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)  # no debug line per parsed message
+    agent = Agent.load(str(model))
+
+    async def parse_all(texts: Sequence[str]) -> list[Optional[str]]:
+        return [((await agent.parse_message(t)).get("intent") or {}).get("name") for t in texts]
+
+    return lambda texts: asyncio.run(parse_all(texts))
+
+
+@dataclass
+class Row:
+    source: str
+    total: int
+    caught: dict[str, int]  # layer -> messages given a safety intent
+    examples: dict[str, list[str]]  # layer -> misses (crisis) or false alarms (ordinary)
+
+
+def measure(predictors: dict[str, Predict], crisis: dict[str, list[Crisis]], ordinary: Sequence[str]) -> list[Row]:
+    rows = []
+    for source, items in crisis.items():
+        texts = [c.text for c in items]
+        caught, misses = {}, {}
+        for layer, predict in predictors.items():
+            got = predict(texts)
+            caught[layer] = sum(g in SAFETY_INTENTS for g in got)
+            misses[layer] = [c.text for c, g in zip(items, got) if g not in SAFETY_INTENTS]
+        rows.append(Row(source, len(items), caught, misses))
+    caught, alarms = {}, {}
+    for layer, predict in predictors.items():
+        got = predict(list(ordinary))
+        caught[layer] = sum(g in SAFETY_INTENTS for g in got)
+        alarms[layer] = [f"{t} -> {g}" for t, g in zip(ordinary, got) if g in SAFETY_INTENTS]
+    rows.append(Row("ordinary, held out (FALSE ALARMS)", len(ordinary), caught, alarms))
+    return rows
+
+
+def table(rows: list[Row], layers: Sequence[str]) -> str:
+    width = max(len(r.source) for r in rows) + 2
+    cols = [max(16, len(layer) + 3) for layer in layers]
+    lines = ["Safety net: crisis rows give recall (safety intent reached), the ordinary row false alarms",
+             f"{'':{width}}{'n':>6}" + "".join(f"{layer:>{c}}" for layer, c in zip(layers, cols))]
+    for r in rows:
+        cells = "".join(f"{f'{r.caught[l]} ({r.caught[l] / r.total:.1%})' if r.total else '-':>{c}}" for l, c in zip(layers, cols))
+        lines.append(f"{r.source:{width}}{r.total:>6}{cells}")
+    return "\n".join(lines)
+
+
+def failures(rows: list[Row], crisis: dict[str, list[Crisis]], full: Optional[str]) -> list[str]:
+    """Why the report fails: any crisis message the whole pipeline misses; any held-out crisis
+    message meant for the rule layer that it misses."""
+    problems = []
+    for r in rows:
+        if r.source.startswith("crisis") and full and r.caught[full] < r.total:
+            problems.append(f"{full} recall {r.caught[full]}/{r.total} on {r.source}: " + "; ".join(r.examples[full][:10]))
+    meant = [c.text for items in crisis.values() for c in items if c.rule_layer]
+    missed = [t for t, g in zip(meant, rule_layer(meant)) if g not in SAFETY_INTENTS]
+    if missed:
+        problems.append(f"rule layer missed {len(missed)} crisis message(s) it is meant to catch: " + "; ".join(missed[:10]))
+    return problems
+
+
+def main(argv: Optional[list[str]] = None, predictor: Optional[Predict] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="a trained model (models/nlu-eval.tar.gz): measure the whole pipeline too")
+    parser.add_argument("--split", type=Path, help="test_data.yml of `rasa data split nlu`: its safety examples are held out from the model")
+    parser.add_argument("--root", type=Path, default=ROOT)
+    args = parser.parse_args(argv)
+    predictors: dict[str, Predict] = {"rule layer": rule_layer}
+    full = None
+    if predictor is not None or args.model:
+        full = "full NLU" + (f" ({args.model.name})" if args.model else "")
+        predictors[full] = predictor or model_predictor(args.model)
+    crisis = crisis_sets(args.root, args.split)
+    rows = measure(predictors, crisis, ordinary_messages(args.root))
+    print(table(rows, list(predictors)))
+    alarms = rows[-1].examples.get(full or "rule layer", [])
+    if alarms:
+        print(f"False alarms ({full or 'rule layer'}): " + "; ".join(alarms[:25]))
+    problems = failures(rows, crisis, full)
+    for p in problems:
+        print("FAIL: " + p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
