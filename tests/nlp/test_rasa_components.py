@@ -51,6 +51,7 @@ def test_place_extractor_trains_persists_and_loads(storage, context):
         ("prison", "HMP Low Newton"),
         ("prison_address", "Brasside, Durham, DH1 5YA"),
         ("area", "Stockton-on-Tees"),
+        ("nation", "england"),  # the prison's: HMP Low Newton is in England
     }
     fuzzy = next(e for e in msg.get(ENTITIES) if e["entity"] == "area")
     assert fuzzy["confidence_entity"] < 1.0 and fuzzy["extractor"] == "PlaceEntityExtractor"
