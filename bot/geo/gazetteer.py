@@ -16,6 +16,11 @@ POSTCODES_CSV = DATA_DIR / "postcode_districts_doogal.csv"
 PRISONS_CSV = DATA_DIR / "prisons_moj_register_2026.csv"
 PRISON_PHONES_TSV = DATA_DIR / "prisons_noms_prison_estate_nov2016.tsv"
 OVERRIDES_CSV = DATA_DIR / "overrides.csv"
+# Scotland and Northern Ireland run their own prisons, which the MoJ register leaves out.
+DEVOLVED_PRISONS_CSV = DATA_DIR / "prisons_scotland_ni_2026.csv"
+
+# The `nation` slot's values, from the names the reference data uses.
+NATIONS = {"England": "england", "Wales": "wales", "Scotland": "scotland", "Northern Ireland": "northern_ireland"}
 
 # Types that are a council people live in (as opposed to counties and combined authorities
 # that sit above them).
@@ -105,6 +110,9 @@ class Prison:
 
     @property
     def address(self) -> str:
+        """The postal address; empty where we only know the town (Scottish and Northern Irish prisons)."""
+        if not self.address_lines and not self.postcode:
+            return ""
         parts = [*self.address_lines, self.town, self.postcode]
         return ", ".join(p for p in parts if p)
 
@@ -138,6 +146,9 @@ class Gazetteer:
     council_aliases: dict[str, frozenset[str]]
     prison_aliases: dict[str, frozenset[str]]
     local_prison_names: frozenset[str] = frozenset()
+    # Prisons in Scotland and Northern Ireland (bot/geo/data/prisons_scotland_ni_2026.csv), kept
+    # apart from `prisons` (the England and Wales register) but found by name like them.
+    devolved_prisons: dict[str, Prison] = field(default_factory=dict)
     _overrides: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # --- councils -----------------------------------------------------------------
@@ -198,6 +209,10 @@ class Gazetteer:
         return None
 
     # --- prisons -----------------------------------------------------------------
+    def prison(self, prison_id: str) -> Prison:
+        """A prison by id, from the register or the Scottish and Northern Irish list."""
+        return self.prisons[prison_id] if prison_id in self.prisons else self.devolved_prisons[prison_id]
+
     def prison_by_alias(self, alias: str, youth: bool = False) -> Prison | None:
         """The prison a normalised name means; `youth`: the name was written 'HMYOI X' or
         'X YOI', so where the register has a young offender institution beside a prison of
@@ -207,9 +222,9 @@ class Gazetteer:
             return None
         override = self._overrides.get(("prison", alias))
         if override and override in ids and not youth:
-            return self.prisons[override]
+            return self.prison(override)
         candidates = sorted(
-            (self.prisons[i] for i in ids),
+            (self.prison(i) for i in ids),
             key=lambda p: (
                 youth and not p.display_name.startswith("HMYOI"),
                 not p.active,
@@ -218,6 +233,21 @@ class Gazetteer:
             ),
         )
         return candidates[0]
+
+    # --- nations -----------------------------------------------------------------
+    def nation_of_council(self, code: str) -> str | None:
+        """england, wales, scotland or northern_ireland for a council code."""
+        council = self.councils.get(code)
+        return NATIONS.get(council.nation) if council else None
+
+    def nation_of_prison(self, prison_id: str) -> str | None:
+        """The nation whose prison service runs a prison (the register's country, else its council's)."""
+        if prison_id not in self.prisons and prison_id not in self.devolved_prisons:
+            return None
+        prison = self.prison(prison_id)
+        if prison.country in NATIONS:
+            return NATIONS[prison.country]
+        return self.nation_of_council(prison.council_code) if prison.council_code else None
 
     def find_prison(self, text: str) -> Prison | None:
         """A prison named by free text: 'HMP Low Newton', 'durham prison', 'Strangeways'."""
@@ -339,6 +369,34 @@ def _load_prisons(phones: dict[str, str]) -> dict[str, Prison]:
     return prisons
 
 
+def _load_devolved_prisons() -> tuple[dict[str, Prison], list[tuple[str, str]]]:
+    """The Scottish and Northern Irish prisons, and their other names as (alias, id) pairs."""
+    prisons: dict[str, Prison] = {}
+    aliases: list[tuple[str, str]] = []
+    with DEVOLVED_PRISONS_CSV.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            base = row["name"].split(" (")[0].strip()
+            prisons[row["prison_id"]] = Prison(
+                id=row["prison_id"],
+                base_name=base,
+                register_name=row["name"],
+                welsh_name="",
+                active=True,
+                male=row["male"] == "1",
+                female=row["female"] == "1",
+                types=tuple(t for t in row["types"].split("|") if t),
+                categories=(),
+                operator=row["operator"],
+                address_lines=(),
+                town=row["town"],
+                county="",
+                postcode="",
+                country=row["nation"],
+            )
+            aliases.extend((normalise(a), row["prison_id"]) for a in row["aliases"].split("|") if a.strip())
+    return prisons, aliases
+
+
 def _types_from_name(name: str) -> tuple[str, ...]:
     inside = name[name.find("(") + 1 : name.find(")")] if "(" in name else ""
     return tuple(t for t in ("HMP", "YOI", "STC", "IRC") if t in inside.upper())
@@ -393,13 +451,22 @@ def load() -> Gazetteer:
     for prison in prisons.values():
         for name in {normalise(prison.base_name), normalise(prison.welsh_name)} - {""}:
             prison_aliases.setdefault(name, set()).add(prison.id)
+    devolved, devolved_aliases = _load_devolved_prisons()
+    for prison in devolved.values():
+        prison_aliases.setdefault(normalise(prison.base_name), set()).add(prison.id)
+    for alias, pid in devolved_aliases:
+        prison_aliases.setdefault(alias, set()).add(pid)
     for alias, target in prison_alias_names:
         ids = prison_aliases.get(target)
         if not ids:
             raise ValueError(f"overrides.csv: prison {target!r} is not in the register")
         prison_aliases.setdefault(alias, set()).update(ids)
 
+    # A devolved prison's own name said bare ("he's in Barlinnie") means the prison unless it is a
+    # council or a town too (Perth, Greenock): those need "HMP" or "prison" beside them.
+    devolved_bare = {normalise(p.base_name) for p in devolved.values()} | {a for a, _ in devolved_aliases}
     gaz = Gazetteer(
+        devolved_prisons=devolved,
         local_prison_names=frozenset(alias for alias, _ in prison_alias_names),
         councils=councils,
         districts={},
@@ -409,6 +476,7 @@ def load() -> Gazetteer:
         _overrides=overrides,
     )
     gaz.districts = _load_districts(gaz)
+    gaz.local_prison_names = gaz.local_prison_names | frozenset(devolved_bare - gaz.town_names)
     gaz.prisons = {
         pid: _with_council(p, gaz) for pid, p in prisons.items()
     }

@@ -339,6 +339,29 @@ class PlaceFinder:
         return matches
 
 
+def nation_of(match: PlaceMatch, gazetteer: Gazetteer) -> str | None:
+    """england, wales, scotland or northern_ireland: where a place is, or whose prison service runs a prison."""
+    if match.kind == PRISON:
+        return gazetteer.nation_of_prison(match.code)
+    return gazetteer.nation_of_council(match.code)
+
+
+def nation_from(matches: Iterable[PlaceMatch], gazetteer: Gazetteer) -> tuple[str, PlaceMatch] | None:
+    """The nation a message's places point to, and the match it comes from.
+
+    A prison decides it over a home town: someone in Carlisle whose son is in HMP Barlinnie
+    deals with the Scottish Prison Service.
+    """
+    matches = list(matches)
+    for kind in (PRISON, AREA):
+        for match in matches:
+            if match.kind == kind:
+                nation = nation_of(match, gazetteer)
+                if nation:
+                    return nation, match
+    return None
+
+
 def words_of(texts: Iterable[str], min_count: int = 2) -> set[str]:
     """The normalised words used in at least `min_count` of some texts (for build_pipeline's
     common_words). A word used once may be a typo the data means to teach ("stockon")."""

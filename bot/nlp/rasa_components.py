@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot import profile
 from bot.geo import gazetteer
 from bot.nlp import intents, places  # places registers the spaCy factories the saved pipeline uses
+from bot.nlp.language import detect as detect_language
 from bot.nlp.needs import find_need
 from bot.nlp.profile import find_profile
 from bot.nlp.safety import DEATH_IN_CUSTODY, SAFETY_INTENTS, news_for_prisoner, safety_intent
@@ -94,7 +95,8 @@ class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             found = []
-            for m in self._finder.find(text):
+            matches = self._finder.find(text)
+            for m in matches:
                 confidence = 0.8 if m.fuzzy else 1.0
                 found.append(_entity(ENTITY_FOR_KIND[m.kind], m.value, m.start, m.end, self.name, confidence))
                 address = profile.prison_address(m.value) if m.kind == places.PRISON else None
@@ -105,6 +107,11 @@ class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
                 if page:
                     # So does its GOV.UK page (slot prison_page: the Safer Custody reply names it).
                     found.append(_entity("prison_page", page, m.start, m.end, self.name, confidence))
+            nation = places.nation_from(matches, gazetteer()) if matches else None
+            if nation:
+                # One per message (slot nation): which prison system and services apply.
+                value, m = nation
+                found.append(_entity("nation", value, m.start, m.end, self.name, 0.8 if m.fuzzy else 1.0))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
 
@@ -195,6 +202,42 @@ class SafetyNetClassifier(GraphComponent):
             elif current == DEATH_IN_CUSTODY and not urgent and news_for_prisoner(text):
                 # "Mum died and my brother is in prison": news to pass on, not a death in custody.
                 _set_intent(message, "ask_bad_news")
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class OtherLanguageClassifier(GraphComponent):
+    """Sends a message in another language to `other_language` (bot.nlp.language), never over safety.
+
+    The classifier is trained on English only, so its guess for a Polish or Urdu message is
+    noise. An English safety phrase in the message ("ona chce umrzeć, she wants to die") leaves
+    it to the safety net; a foreign message with 999 in it goes to the distress answer, which
+    gives the emergency numbers.
+    """
+
+    INTENT = "other_language"
+    # A classifier's safety intent this sure of itself is kept even for a foreign message.
+    SAFETY_CONFIDENCE = 0.7
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> OtherLanguageClassifier:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                continue
+            found = detect_language(text)
+            if found is None:
+                continue
+            current = message.get(INTENT) or {}
+            if safety_intent(text) or (
+                current.get(INTENT_NAME_KEY) in SAFETY_INTENTS
+                and (current.get(PREDICTED_CONFIDENCE_KEY) or 0) >= self.SAFETY_CONFIDENCE
+            ):
+                continue
+            _set_intent(message, "express_distress" if found.emergency else self.INTENT)
         return messages
 
 

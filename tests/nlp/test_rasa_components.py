@@ -52,6 +52,7 @@ def test_place_extractor_trains_persists_and_loads(storage, context):
         ("prison_address", "Brasside, Durham, DH1 5YA"),
         ("prison_page", "https://www.gov.uk/guidance/low-newton-prison"),
         ("area", "Stockton-on-Tees"),
+        ("nation", "england"),  # the prison's: HMP Low Newton is in England
     }
     fuzzy = next(e for e in msg.get(ENTITIES) if e["entity"] == "area")
     assert fuzzy["confidence_entity"] < 1.0 and fuzzy["extractor"] == "PlaceEntityExtractor"
