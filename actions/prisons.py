@@ -15,6 +15,7 @@ from actions.directory import utter_service
 from bot import db
 from bot.actions_support import guarded
 from bot.directory import prisons
+from bot.geo import gazetteer
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,12 @@ class ActionPrisonInfo(Action):
         if prison is None:
             dispatcher.utter_message(response="utter_ask_which_prison")
             return []
+
+        if prison.id in gazetteer().devolved_prisons:
+            # Scotland's and Northern Ireland's own prison services: no GOV.UK page or register
+            # address; the nation's variant says who runs it and who supports families there.
+            dispatcher.utter_message(response="utter_noted_prison", prison=prison.display_name)
+            return [SlotSet("prison", prison.display_name), SlotSet("nation", prison.country.lower().replace(" ", "_"))]
 
         def look_up():  # database work off the event loop
             with db.session_factory()() as session:

@@ -36,8 +36,11 @@ def slug(prison: Prison) -> str:
     return "-".join(normalise(prison.base_name).split()) + "-prison"
 
 
-def gov_uk_page(prison: Prison) -> str:
-    """The prison's GOV.UK page, or GOV.UK's Find a prison page where that is not known."""
+def gov_uk_page(prison: Prison) -> str | None:
+    """The prison's GOV.UK page, or GOV.UK's Find a prison page where that is not known; None
+    for a Scottish or Northern Irish prison (their own prison services, not GOV.UK, run them)."""
+    if prison.country in ("Scotland", "Northern Ireland"):
+        return None
     checked = checked_pages()
     if prison.id in checked:
         return checked[prison.id] or FIND_PRISON

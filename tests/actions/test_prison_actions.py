@@ -229,3 +229,15 @@ def test_a_professional_with_no_place_yet_is_asked_for_one_without_the_safeguard
     tracker = make_tracker(slots={"audience": "professional"}, intent="ask_find_service", text="where can i refer a family")
     asyncio.run(ActionReferFamily().run(dispatcher, tracker, {}))
     assert responses(dispatcher.messages) == ["utter_ask_directory_area"]
+
+
+def test_a_scottish_or_northern_irish_prison_gets_its_own_service_not_a_gov_uk_page(
+    extractor, seeded_directory, make_tracker, monkeypatch
+):
+    monkeypatch.setenv("DATABASE_URL", seeded_directory)
+    for text, nation in (("whats the address of hmp barlinnie", "scotland"), ("phone number for maghaberry prison", "northern_ireland")):
+        messages, events = ask(extractor, make_tracker, text)
+        assert responses(messages) == ["utter_noted_prison"], text
+        assert {e["name"]: e["value"] for e in events}.get("nation") == nation
+        prison = gazetteer().find_prison(messages[0]["prison"])
+        assert gov_uk_page(prison) is None and not any("gov.uk" in str(m) for m in messages)
