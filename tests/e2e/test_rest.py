@@ -88,7 +88,9 @@ ACTION_OPENINGS = {
         "utter_ask_directory_area", "utter_directory_local", "utter_directory_nothing_local",
         "utter_directory_no_need_match", "utter_directory_none",
     },
+    "action_prison_info": {"utter_prison_address", "utter_ask_which_prison", "utter_noted_prison"},
 }
+ACTION_OPENINGS["action_refer_family"] = ACTION_OPENINGS["action_search_services"]
 
 
 # --- the tests ----------------------------------------------------------------------------
