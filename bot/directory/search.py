@@ -4,11 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.directory import areas
 from bot.directory.models import (
+    OFFERED_STATES,
+    REPLACED,
+    UNCHECKED,
+    VERIFIED,
     Location,
     Organization,
     Phone,
@@ -37,6 +41,8 @@ class Found:
     scope: int  # areas.LOCAL ... areas.NATIONAL
     as_of: date | str | None
     verified: bool
+    state: str = UNCHECKED
+    opening_times: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,16 @@ class Page:
     has_more: bool
     local_count: int  # how many of the matches looked at serve the council itself (its own or its county's)
 
+    @property
+    def all_unchecked(self) -> bool:
+        """Nothing on this page has been checked recently."""
+        return bool(self.results) and not any(f.verified for f in self.results)
+
 
 _SUITS = {"family": Service.suits_family, "young_person": Service.suits_young_person, "professional": Service.suits_professional}
+_OFFERED = and_(Service.state.in_(OFFERED_STATES), Service.status == "active")
+# Successor chains are short (a charity renamed, then merged); a longer one is a data error.
+_MAX_CHAIN = 10
 
 
 def search_services(
@@ -59,30 +73,35 @@ def search_services(
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    """Active services serving `council`: nearest first (its own council, its county, region,
+    """Services serving `council` that are offered (verified or unchecked, never closed or
+    replaced): verified ones first, then nearest first (its own council, its county, region,
     nation, then national ones), then those suiting `audience`, then the most recently checked.
 
-    One small query per distance, nearest first, stopping once the page is full: most
-    searches are answered by the council's own services alone.
+    A replaced entry that matches brings its successor instead, where the successor serves
+    the council. One small query per distance (at most five).
     """
+    keys = areas.keys_covering(council)
     tiers: dict[int, list[str]] = {}
-    for key, scope in areas.keys_covering(council).items():
+    for key, scope in keys.items():
         tiers.setdefault(scope, []).append(key)
     wanted = offset + limit + 1  # one more than the page shows, to know whether there are more
-    found: list[tuple[str, int]] = []
-    seen: set[str] = set()
+    # id -> (rank, scope, order within its tier, verified)
+    best: dict[str, tuple[int, int, int, bool]] = {}
+    replaced: list[tuple[str, int, int]] = []
+    position = 0
     for scope in sorted(tiers):
+        is_verified = Service.state == VERIFIED
         query = (
-            select(Service.id)
+            select(Service.id, Service.state)
             .join(ServiceArea, ServiceArea.service_id == Service.id)
-            .where(ServiceArea.area_key.in_(tiers[scope]), Service.status == "active")
+            .where(ServiceArea.area_key.in_(tiers[scope]), or_(_OFFERED, Service.state == REPLACED))
         )
         if need:
             query = query.join(
                 service_taxonomy,
                 and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
             )
-        order = []
+        order = [case((or_(is_verified, Service.state == REPLACED), 0), else_=1)]
         if audience in _SUITS:
             order.append(case((_SUITS[audience], 0), else_=1))
         if audience != "professional":
@@ -90,23 +109,48 @@ def search_services(
             # people who have not said who they are are family.
             query = query.where(Service.professionals_only.is_(False))
         order += [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
-        # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed twice in
-        # one tier, or already found nearer, is skipped below, so fetch enough rows to allow for it.
-        query = query.order_by(*order).limit(len(tiers[scope]) * wanted + len(seen))
-        for service_id in session.execute(query).scalars():
-            if service_id not in seen and len(found) < wanted:
-                seen.add(service_id)
-                found.append((service_id, scope))
-        if len(found) >= wanted:
-            break
-    page = found[offset : offset + limit]
+        # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed twice
+        # in one tier, or already found nearer, is skipped below, so fetch enough rows for it.
+        query = query.order_by(*order).limit(len(tiers[scope]) * wanted + len(best) + len(replaced))
+        for service_id, state in session.execute(query):
+            position += 1
+            if state == REPLACED:
+                replaced.append((service_id, scope, position))
+            elif service_id not in best:
+                verified = state == VERIFIED
+                best[service_id] = (0 if verified else 1, scope, position, verified)
+    for service_id, scope, order_at in replaced:
+        successor = current_successor(session, service_id)
+        if successor is None or successor.id in best:
+            continue
+        if successor.professionals_only and audience != "professional":
+            continue
+        serves = [keys[a.area_key] for a in successor.areas if a.area_key in keys]
+        if serves:  # only where the successor serves the place
+            verified = successor.state == VERIFIED
+            best[successor.id] = (0 if verified else 1, min(serves), order_at, verified)
+    ranked = sorted(best.items(), key=lambda item: item[1][:3])
+    page = ranked[offset : offset + limit]
     details = {row.id: row for row in session.execute(_details_query().where(Service.id.in_([i for i, _ in page])))}
     return Page(
-        results=[_found(details[i], scope) for i, scope in page],
+        results=[_found(details[i], rank[1]) for i, rank in page],
         offset=offset,
-        has_more=len(found) > offset + limit,
-        local_count=sum(1 for _, scope in found if scope <= areas.COUNTY),
+        has_more=len(ranked) > offset + limit,
+        local_count=sum(1 for _, rank in ranked if rank[1] <= areas.COUNTY),
     )
+
+
+def current_successor(session: Session, service_id: str) -> Service | None:
+    """The offered service that carries on a replaced one (following a chain of
+    replacements), or None if the chain ends in a closed or missing entry."""
+    service = session.get(Service, service_id)
+    for _ in range(_MAX_CHAIN):
+        if service is None or service.state != REPLACED or not service.successor_id:
+            break
+        service = session.get(Service, service.successor_id)
+    if service is None or service.id == service_id or service.state not in OFFERED_STATES or service.status != "active":
+        return None
+    return service
 
 
 def _details_query():
@@ -116,7 +160,7 @@ def _details_query():
     org_phone = select(Phone.number).where(Phone.organization_id == Service.organization_id).order_by(Phone.id).limit(1).scalar_subquery()
     return (
         select(
-            Service.id, Service.name, Service.description, Service.last_verified,
+            Service.id, Service.name, Service.description, Service.last_verified, Service.state, Service.opening_times,
             func.coalesce(Service.url, Organization.url).label("url"),
             func.coalesce(Service.email, Organization.email).label("email"),
             Organization.name.label("organization"),
@@ -129,23 +173,34 @@ def _details_query():
 
 
 def services_at_prison(session: Session, prison_id: str, limit: int = PAGE_SIZE) -> list[Found]:
-    """Services based at a prison (visitors' centres, family services)."""
+    """Services based at a prison (visitors' centres, family services) that are offered,
+    verified first; a replaced one brings its successor instead."""
     query = (
-        _details_query()
+        select(Service.id, Service.state)
         .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
         .join(Location, Location.id == ServiceAtLocation.location_id)
-        .where(Location.prison_id == prison_id, Service.status == "active")
-        .order_by(Service.name)
-        .limit(limit)
+        .where(Location.prison_id == prison_id, or_(_OFFERED, Service.state == REPLACED))
+        .order_by(case((Service.state == UNCHECKED, 1), else_=0), Service.name, Service.id)
     )
-    return [_found(row, areas.LOCAL) for row in session.execute(query)]
+    ids: list[str] = []
+    for service_id, state in session.execute(query):
+        if state == REPLACED:
+            successor = current_successor(session, service_id)
+            service_id = successor.id if successor is not None else None
+        if service_id and service_id not in ids:
+            ids.append(service_id)
+    details = {row.id: row for row in session.execute(_details_query().where(Service.id.in_(ids)))}
+    found = [_found(details[i], areas.LOCAL) for i in ids]
+    found.sort(key=lambda f: not f.verified)  # stable: verified first, then as ordered above
+    return found[:limit]
 
 
 def _found(row, scope: int) -> Found:
     return Found(
         id=row.id, name=row.name, organization=row.organization, description=row.description,
         phone=row.phone, url=row.url, email=row.email, scope=scope,
-        as_of=row.last_verified or row.published, verified=row.last_verified is not None,
+        as_of=row.last_verified or row.published, verified=row.state == VERIFIED,
+        state=row.state, opening_times=row.opening_times,
     )
 
 

@@ -35,11 +35,14 @@ def test_grandparent_carers_in_stockton(directory, make_tracker, dispatcher):
         entities=[{"entity": "need", "value": "kinship_care"}, {"entity": "area", "value": "Stockton-on-Tees"}],
     )
     events = run(tracker, dispatcher)
-    assert responses(dispatcher) == ["utter_directory_local"] + ["utter_directory_result"] * 3 + ["utter_directory_end"]
+    # None of these made-up entries has been checked: the answer says so and ends with the helpline.
+    assert responses(dispatcher) == (
+        ["utter_directory_local", "utter_directory_unchecked_only"] + ["utter_directory_result"] * 3 + ["utter_directory_unchecked_helpline"]
+    )
     results = [m for m in dispatcher.messages if m["response"] == "utter_directory_result"]
     assert results[0]["service_name"] == "Org stockton-kinship: Service stockton-kinship"
     assert results[0]["service_contact"] == "Tel 0191 000 0000."
-    assert results[0]["service_freshness"] == "details from May 2024, may have changed"
+    assert results[0]["service_freshness"] == "not checked since May 2024, may have changed"
     assert slots(events) == {"need": "kinship_care", "directory_offset": None}
 
 
@@ -57,14 +60,16 @@ def test_more_pages_on(directory, make_tracker, dispatcher):
     more = make_tracker(slots={"area": "Stockton-on-Tees", "directory_offset": 0.0}, intent="ask_more_results")
     dispatcher.messages.clear()
     events = run(more, dispatcher)
-    assert responses(dispatcher) == ["utter_directory_result", "utter_directory_end"]  # 4 in all for a family
+    assert responses(dispatcher) == ["utter_directory_unchecked_only", "utter_directory_result", "utter_directory_unchecked_helpline"]  # 4 in all
     assert slots(events)["directory_offset"] is None
 
 
 def test_nothing_local_says_so_then_gives_national(directory, make_tracker, dispatcher):
     tracker = make_tracker(slots={"area": "Cornwall"}, intent="ask_find_service", entities=[{"entity": "need", "value": "kinship_care"}])
     run(tracker, dispatcher)
-    assert responses(dispatcher) == ["utter_directory_nothing_local", "utter_directory_result", "utter_directory_end"]
+    assert responses(dispatcher) == [
+        "utter_directory_nothing_local", "utter_directory_unchecked_only", "utter_directory_result", "utter_directory_unchecked_helpline",
+    ]
 
 
 def test_a_need_nobody_meets_there_falls_back_to_general_support(directory, make_tracker, dispatcher):
@@ -90,20 +95,22 @@ def test_database_down_gets_a_kind_message(make_tracker, dispatcher, monkeypatch
 def test_freshness_in_words():
     from datetime import date
 
-    def found(as_of):
-        return search.Found("x", "n", "o", "d", None, None, None, 0, as_of, isinstance(as_of, date))
+    def found(as_of, verified=None):
+        verified = isinstance(as_of, date) if verified is None else verified
+        return search.Found("x", "n", "o", "d", None, None, None, 0, as_of, verified, "verified" if verified else "unchecked")
 
     assert freshness(found(date(2026, 11, 3))) == "checked 3 Nov 2026"
-    assert freshness(found("2011-05")) == "details from May 2011, may have changed"
-    assert freshness(found("2012")) == "details from 2012, may have changed"
-    assert freshness(found(None)) == "undated source, may have changed"
+    assert freshness(found(date(2019, 4, 1), verified=False)) == "last checked Apr 2019, may have changed"
+    assert freshness(found("2011-05")) == "not checked since May 2011, may have changed"
+    assert freshness(found("2012")) == "not checked since 2012, may have changed"
+    assert freshness(found(None)) == "not checked recently, may have changed"
 
 
 def test_named_prison_brings_its_family_services(directory, make_tracker, dispatcher):
     from actions.directory import ActionPrisonServices
 
     asyncio.run(ActionPrisonServices().run(dispatcher, make_tracker(slots={"prison": "HMP Durham"}), {}))
-    assert responses(dispatcher) == ["utter_prison_services", "utter_directory_result"]
+    assert responses(dispatcher) == ["utter_prison_services_unchecked", "utter_directory_result", "utter_directory_unchecked_helpline"]
     assert dispatcher.messages[1]["service_name"] == "Org durham-visitors: Service durham-visitors"
 
 

@@ -19,7 +19,7 @@ def count(session, model):
 def test_export_then_import_into_an_empty_database_gives_the_same_file(session_for, tmp_path, database_url):
     with session_for() as s, s.begin():
         data.load(s)
-        mark_verified(s, "stockton-kinship", by="Sam at the helpline")
+        mark_verified(s, "stockton-kinship", by="Sam at the helpline", source="https://www.stockton.gov.uk/kinship")
     first = tmp_path / "first.json"
     with session_for() as s:
         assert oruk.export_file(s, first) == len(data.ALL)
