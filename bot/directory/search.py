@@ -78,47 +78,46 @@ def search_services(
     nation, then national ones), then those suiting `audience`, then the most recently checked.
 
     A replaced entry that matches brings its successor instead, where the successor serves
-    the council. One small query per distance (at most five).
+    the council. One query: rows come in the answer's order, a service once per area key it
+    is listed under, so `len(keys)` rows per service shown (plus one per replaced entry) are
+    always enough.
     """
     keys = areas.keys_covering(council)
-    tiers: dict[int, list[str]] = {}
-    for key, scope in keys.items():
-        tiers.setdefault(scope, []).append(key)
     wanted = offset + limit + 1  # one more than the page shows, to know whether there are more
-    # id -> (rank, scope, order within its tier, verified)
+    # id -> (rank, scope, order in the query, verified)
     best: dict[str, tuple[int, int, int, bool]] = {}
     replaced: list[tuple[str, int, int]] = []
-    position = 0
-    for scope in sorted(tiers):
-        is_verified = Service.state == VERIFIED
-        query = (
-            select(Service.id, Service.state)
-            .join(ServiceArea, ServiceArea.service_id == Service.id)
-            .where(ServiceArea.area_key.in_(tiers[scope]), or_(_OFFERED, Service.state == REPLACED))
+    scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
+    query = (
+        select(Service.id, Service.state, scope_of.label("scope"))
+        .join(ServiceArea, ServiceArea.service_id == Service.id)
+        .where(ServiceArea.area_key.in_(list(keys)), or_(_OFFERED, Service.state == REPLACED))
+    )
+    if need:
+        query = query.join(
+            service_taxonomy,
+            and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
         )
-        if need:
-            query = query.join(
-                service_taxonomy,
-                and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
-            )
-        order = [case((or_(is_verified, Service.state == REPLACED), 0), else_=1)]
-        if audience in _SUITS:
-            order.append(case((_SUITS[audience], 0), else_=1))
-        if audience != "professional":
-            # Contacts only for professionals are offered to those who say they are one; most
-            # people who have not said who they are are family.
-            query = query.where(Service.professionals_only.is_(False))
-        order += [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
-        # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed twice
-        # in one tier, or already found nearer, is skipped below, so fetch enough rows for it.
-        query = query.order_by(*order).limit(len(tiers[scope]) * wanted + len(best) + len(replaced))
-        for service_id, state in session.execute(query):
-            position += 1
-            if state == REPLACED:
-                replaced.append((service_id, scope, position))
-            elif service_id not in best:
-                verified = state == VERIFIED
-                best[service_id] = (0 if verified else 1, scope, position, verified)
+    # A replaced entry ranks as its successor will (successors are checked entries).
+    order = [case((Service.state == UNCHECKED, 1), else_=0), scope_of]
+    if audience in _SUITS:
+        order.append(case((_SUITS[audience], 0), else_=1))
+    if audience != "professional":
+        # Contacts only for professionals are offered to those who say they are one; most
+        # people who have not said who they are are family.
+        query = query.where(Service.professionals_only.is_(False))
+    order += [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
+    # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed under
+    # several keys is kept at its first (nearest) row below.
+    # Replaced rows take places too (they rank as checked entries) and may bring nothing.
+    replaced_count = session.execute(select(func.count()).select_from(Service).where(Service.state == REPLACED)).scalar_one()
+    query = query.order_by(*order).limit(len(keys) * wanted + replaced_count)
+    for position, (service_id, state, scope) in enumerate(session.execute(query)):
+        if state == REPLACED:
+            replaced.append((service_id, scope, position))
+        elif service_id not in best:
+            verified = state == VERIFIED
+            best[service_id] = (0 if verified else 1, scope, position, verified)
     for service_id, scope, order_at in replaced:
         successor = current_successor(session, service_id)
         if successor is None or successor.id in best:
