@@ -119,3 +119,49 @@ def test_a_prison_with_no_services_listed_adds_nothing(directory, make_tracker, 
 
     asyncio.run(ActionPrisonServices().run(dispatcher, make_tracker(slots={"prison": "HMP Exeter"}), {}))
     assert dispatcher.messages == []
+
+
+@pytest.fixture
+def seed_directory(session_for, database_url, monkeypatch):
+    from bot.directory.seed import load_seed
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with session_for() as s, s.begin():
+        load_seed(s)
+
+
+def test_an_answer_of_unchecked_entries_only_says_so_and_adds_the_helpline(seed_directory, make_tracker, dispatcher):
+    tracker = make_tracker(slots={"area": "Kingston upon Thames", "audience": "family"}, intent="ask_find_service",
+                           entities=[{"entity": "need", "value": "court_support"}])
+    run(tracker, dispatcher)
+    assert responses(dispatcher) == [
+        "utter_directory_nothing_local", "utter_directory_unchecked_only", "utter_directory_result", "utter_directory_unchecked_helpline",
+    ]
+    result = dispatcher.messages[2]
+    assert result["service_freshness"] == "not checked since Apr 2008, may have changed"
+
+
+def test_checked_entries_come_first_and_retired_ones_never(seed_directory, make_tracker, dispatcher):
+    tracker = make_tracker(slots={"area": "Northumberland", "audience": "family"}, intent="ask_find_service",
+                           entities=[{"entity": "need", "value": "visiting"}])
+    run(tracker, dispatcher)
+    said = responses(dispatcher)
+    assert "utter_directory_unchecked_only" not in said and said[-1] == "utter_directory_more"
+    results = [m for m in dispatcher.messages if m["response"] == "utter_directory_result"]
+    assert all(r["service_freshness"] == "checked 3 Dec 2026" for r in results)
+    names = [r["service_name"] for r in results]
+    assert not any("Acklington" in n for n in names)
+    helpline = make_tracker(slots={"area": "Cardiff"}, intent="ask_find_service", entities=[{"entity": "need", "value": "keeping_in_touch"}])
+    dispatcher.messages.clear()
+    run(helpline, dispatcher)
+    contacts = [m["service_contact"] for m in dispatcher.messages if m["response"] == "utter_directory_result"]
+    assert "Tel 0808 808 3444 (Monday to Friday, 10am to 5pm)." in contacts
+
+
+def test_a_closed_prisons_visitors_centre_gives_its_successor(seed_directory, make_tracker, dispatcher):
+    from actions.directory import ActionPrisonServices
+
+    asyncio.run(ActionPrisonServices().run(dispatcher, make_tracker(slots={"prison": "HMP Acklington"}), {}))
+    assert responses(dispatcher) == ["utter_prison_services", "utter_directory_result"]
+    assert dispatcher.messages[1]["service_name"] == "NEPACS: HMP Northumberland Visitor Centre"
+    assert dispatcher.messages[1]["service_contact"] == "Tel 01670 383736."
