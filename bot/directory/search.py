@@ -78,46 +78,59 @@ def search_services(
     nation, then national ones), then those suiting `audience`, then the most recently checked.
 
     A replaced entry that matches brings its successor instead, where the successor serves
-    the council. One query: rows come in the answer's order, a service once per area key it
-    is listed under, so `len(keys)` rows per service shown (plus one per replaced entry) are
-    always enough.
+    the council. Two steps: checked entries (and replaced ones) in one query over every key,
+    in the answer's order; then, while the page is not full, unchecked ones one distance at a
+    time, nearest first, stopping once it is (most searches need the council's own alone).
     """
     keys = areas.keys_covering(council)
+    tiers: dict[int, list[str]] = {}
+    for key, scope in keys.items():
+        tiers.setdefault(scope, []).append(key)
     wanted = offset + limit + 1  # one more than the page shows, to know whether there are more
-    # id -> (rank, scope, order in the query, verified)
+    # id -> (rank, scope, order found, verified)
     best: dict[str, tuple[int, int, int, bool]] = {}
     replaced: list[tuple[str, int, int]] = []
-    scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
-    query = (
-        select(Service.id, Service.state, scope_of.label("scope"))
-        .join(ServiceArea, ServiceArea.service_id == Service.id)
-        .where(ServiceArea.area_key.in_(list(keys)), or_(_OFFERED, Service.state == REPLACED))
-    )
-    if need:
-        query = query.join(
-            service_taxonomy,
-            and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
+
+    def matching(*columns, area_keys):
+        query = (
+            select(*columns)
+            .join(ServiceArea, ServiceArea.service_id == Service.id)
+            .where(ServiceArea.area_key.in_(area_keys))
         )
-    # A replaced entry ranks as its successor will (successors are checked entries).
-    order = [case((Service.state == UNCHECKED, 1), else_=0), scope_of]
-    if audience in _SUITS:
-        order.append(case((_SUITS[audience], 0), else_=1))
-    if audience != "professional":
-        # Contacts only for professionals are offered to those who say they are one; most
-        # people who have not said who they are are family.
-        query = query.where(Service.professionals_only.is_(False))
-    order += [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
-    # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed under
-    # several keys is kept at its first (nearest) row below.
-    # Replaced rows take places too (they rank as checked entries) and may bring nothing.
+        if need:
+            query = query.join(
+                service_taxonomy,
+                and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
+            )
+        if audience != "professional":
+            # Contacts only for professionals are offered to those who say they are one; most
+            # people who have not said who they are are family.
+            query = query.where(Service.professionals_only.is_(False))
+        return query
+
+    def then_by() -> list:
+        order = [case((_SUITS[audience], 0), else_=1)] if audience in _SUITS else []
+        return order + [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
+
+    # Checked entries, and replaced ones (their successors are checked entries): a service listed
+    # under several keys comes once per key, so len(keys) rows per place on the page are enough,
+    # plus one for each replaced entry (it takes a row and may bring nothing).
+    scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
     replaced_count = session.execute(select(func.count()).select_from(Service).where(Service.state == REPLACED)).scalar_one()
-    query = query.order_by(*order).limit(len(keys) * wanted + replaced_count)
-    for position, (service_id, state, scope) in enumerate(session.execute(query)):
+    checked = (
+        matching(Service.id, Service.state, scope_of.label("scope"), area_keys=list(keys))
+        .where(or_(and_(Service.state == VERIFIED, Service.status == "active"), Service.state == REPLACED))
+        .order_by(scope_of, *then_by())
+        .limit(len(keys) * wanted + replaced_count)
+    )
+    position = 0
+    for service_id, state, scope in session.execute(checked):
+        position += 1
         if state == REPLACED:
             replaced.append((service_id, scope, position))
         elif service_id not in best:
-            verified = state == VERIFIED
-            best[service_id] = (0 if verified else 1, scope, position, verified)
+            best[service_id] = (0, scope, position, True)
+
     for service_id, scope, order_at in replaced:
         successor = current_successor(session, service_id)
         if successor is None or successor.id in best:
@@ -128,6 +141,24 @@ def search_services(
         if serves:  # only where the successor serves the place
             verified = successor.state == VERIFIED
             best[successor.id] = (0 if verified else 1, min(serves), order_at, verified)
+    # Unchecked entries, nearest first, only as many as the page still needs. No DISTINCT
+    # (PostgreSQL would need the ORDER BY terms selected): a service listed twice in one tier,
+    # or already found nearer, is skipped, so fetch enough rows to allow for it.
+    # The council's own and its county's tiers are always looked at, so an answer never says
+    # there is nothing local when there is.
+    for scope in sorted(tiers):
+        if len(best) >= wanted and scope > areas.COUNTY:
+            break
+        query = (
+            matching(Service.id, area_keys=tiers[scope])
+            .where(Service.state == UNCHECKED, Service.status == "active")
+            .order_by(*then_by())
+            .limit(len(tiers[scope]) * wanted + len(best))
+        )
+        for service_id in session.execute(query).scalars():
+            position += 1
+            if service_id not in best:
+                best[service_id] = (1, scope, position, False)
     ranked = sorted(best.items(), key=lambda item: item[1][:3])
     page = ranked[offset : offset + limit]
     details = {row.id: row for row in session.execute(_details_query().where(Service.id.in_([i for i, _ in page])))}
