@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
-from bot.directory import areas
+from bot.directory import areas, search
 from bot.directory.models import CLOSED, OFFERED_STATES, UNCHECKED, VERIFIED, Organization, Service, ServiceAtLocation
 from bot.directory.records import Checker, LocationRecord, RecordError, ServiceRecord, check_successors, ensure_taxonomy, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
@@ -225,6 +225,7 @@ def import_file(session: Session, path: Path, progress: bool | None = None) -> I
         outcome = upsert(session, record)
         setattr(report, outcome, getattr(report, outcome) + 1)
     check_successors(session, str(path))
+    search.forget_curated()  # this process sees the new states at once
     return report
 
 

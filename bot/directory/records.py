@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.directory import areas
+from bot.directory import areas, search
 from bot.directory.models import (
     CLOSED,
     REPLACED,
@@ -324,6 +324,7 @@ def mark_verified(session: Session, service_id: str, by: str, *, source: str, on
     if not (source or "").strip():
         raise RecordError(service_id, "checked_source", "say what the entry was checked against (a URL or document)")
     service.checked_source = source.strip()
+    search.forget_curated()  # this process sees the check at once
     return service
 
 

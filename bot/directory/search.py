@@ -1,6 +1,8 @@
 """Finding services: by need, place and who is asking; local first, then county, region, nation."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.directory import areas
 from bot.directory.models import (
+    CLOSED,
     OFFERED_STATES,
     REPLACED,
     UNCHECKED,
@@ -112,19 +115,22 @@ def search_services(
         order = [case((_SUITS[audience], 0), else_=1)] if audience in _SUITS else []
         return order + [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
 
-    # Checked entries, and replaced ones (their successors are checked entries): a service listed
-    # under several keys comes once per key, so len(keys) rows per place on the page are enough,
-    # plus one for each replaced entry (it takes a row and may bring nothing).
-    scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
-    replaced_count = session.execute(select(func.count()).select_from(Service).where(Service.state == REPLACED)).scalar_one()
-    checked = (
-        matching(Service.id, Service.state, scope_of.label("scope"), area_keys=list(keys))
-        .where(or_(and_(Service.state == VERIFIED, Service.status == "active"), Service.state == REPLACED))
-        .order_by(scope_of, *then_by())
-        .limit(len(keys) * wanted + replaced_count)
-    )
+    # Checked entries, and replaced ones (their successors are checked entries), in the answer's
+    # order. Staff curate these, so they are few: all of them that serve the place are read (a
+    # limit could cut off a replaced entry whose successor belongs at the top).
+    checked_rows: list = []
+    curated = _curated_ids(session)
+    if curated:
+        scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
+        checked = (
+            matching(Service.id, Service.state, scope_of.label("scope"), area_keys=list(keys))
+            # The state is checked here too: a remembered id never offers what is now closed.
+            .where(Service.id.in_(curated), or_(and_(Service.state == VERIFIED, Service.status == "active"), Service.state == REPLACED))
+            .order_by(scope_of, *then_by())
+        )
+        checked_rows = session.execute(checked).all()
     position = 0
-    for service_id, state, scope in session.execute(checked):
+    for service_id, state, scope in checked_rows:
         position += 1
         if state == REPLACED:
             replaced.append((service_id, scope, position))
@@ -151,7 +157,9 @@ def search_services(
             break
         query = (
             matching(Service.id, area_keys=tiers[scope])
-            .where(Service.state == UNCHECKED, Service.status == "active")
+            # "not one of the others" rather than "== unchecked": an equality would tempt SQLite's
+            # planner onto the state index, which nearly every row shares, instead of the area index.
+            .where(Service.state.notin_((VERIFIED, REPLACED, CLOSED)), Service.status == "active")
             .order_by(*then_by())
             .limit(len(tiers[scope]) * wanted + len(best))
         )
@@ -168,6 +176,35 @@ def search_services(
         has_more=len(ranked) > offset + limit,
         local_count=sum(1 for _, rank in ranked if rank[1] <= areas.COUNTY),
     )
+
+
+# Which entries are verified or replaced, per database, remembered for a short while: they are
+# few and change only when staff check them, while a planner with statistics scans the whole
+# table to find them (nearly every row shares the state "unchecked"). Being a little late only
+# delays a new check's effect; nothing now closed or replaced is ever offered, as every query
+# also tests the state itself.
+CURATED_TTL_SECONDS = 30.0
+_curated: dict[str, tuple[float, list[str]]] = {}
+_curated_lock = threading.Lock()
+
+
+def _curated_ids(session: Session) -> list[str]:
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    with _curated_lock:
+        cached = _curated.get(key)
+        if cached and now - cached[0] < CURATED_TTL_SECONDS:
+            return cached[1]
+    ids = list(session.execute(select(Service.id).where(Service.state.in_((VERIFIED, REPLACED)))).scalars())
+    with _curated_lock:
+        _curated[key] = (now, ids)
+    return ids
+
+
+def forget_curated() -> None:
+    """Drop the remembered verified and replaced entries (after loading or checking entries)."""
+    with _curated_lock:
+        _curated.clear()
 
 
 def current_successor(session: Session, service_id: str) -> Service | None:

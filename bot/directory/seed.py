@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import yaml
 from sqlalchemy.orm import Session
 
+from bot.directory import search
 from bot.directory.records import Checker, RecordError, ServiceRecord, check_successors, ensure_taxonomy, prison_location, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
 
@@ -89,4 +90,5 @@ def load_seed(session: Session, path: Path = SEED_FILE) -> dict[str, int]:
         seen.add(record.id)
         counts[upsert(session, record)] += 1
     check_successors(session, path.name)
+    search.forget_curated()  # this process sees the new states at once
     return counts

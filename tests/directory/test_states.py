@@ -233,3 +233,24 @@ def test_no_closed_or_replaced_entry_is_offered_at_any_prison(seeded):
         wolds = search.services_at_prison(s, search.prison_id_for("HMP Wolds"))
     assert [f.id for f in acklington] == ["nepacs-northumberland-visitors-centre"]
     assert wolds == []
+
+
+def test_remembered_checked_entries_never_offer_one_closed_since_and_a_new_check_shows_at_once(session_for):
+    from bot.directory.records import mark_verified
+
+    check = dict(last_verified=date(2026, 12, 3), checked_source="https://example.org")
+    with session_for() as s, s.begin():
+        data.load(s, [data.record("checked", ["council:STT"], needs=["housing"], state=VERIFIED, **check),
+                      data.record("later", ["council:STT"], needs=["housing"])])
+    stockton = areas.find_council("Stockton")
+    with session_for() as s:
+        assert ids(search.search_services(s, council=stockton, need="housing")) == ["checked", "later"]
+    with session_for() as s, s.begin():  # closed behind the remembered list's back (another process)
+        s.get(Service, "checked").state = CLOSED
+    with session_for() as s:
+        assert ids(search.search_services(s, council=stockton, need="housing")) == ["later"]
+    with session_for() as s, s.begin():
+        mark_verified(s, "later", by="Sam", source="https://example.org/later")
+    with session_for() as s:
+        page = search.search_services(s, council=stockton, need="housing")
+    assert ids(page) == ["later"] and page.results[0].verified
