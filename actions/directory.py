@@ -38,19 +38,19 @@ def contact_line(found: search.Found) -> str:
 
 
 def freshness(found: search.Found) -> str:
-    """How recent the entry is, in a few honest words: when staff last checked it, or, for
-    one not checked since its source, that it may have changed."""
+    """How recent the entry is, in a few words short enough for a text: when it was checked,
+    or since when it has not been (an answer of such entries also says they may have changed)."""
     when = found.as_of
     if found.verified and isinstance(when, date):
         return f"checked {when.day} {MONTHS[when.month - 1]} {when.year}"
     if isinstance(when, date):
-        return f"last checked {MONTHS[when.month - 1]} {when.year}, may have changed"
+        return f"last checked {MONTHS[when.month - 1]} {when.year}"
     if isinstance(when, str) and when:
         year, _, month = when.partition("-")
         month = month[:2]
         label = f"{MONTHS[int(month) - 1]} {year}" if month.isdigit() and 1 <= int(month) <= 12 else year
-        return f"not checked since {label}, may have changed"
-    return "not checked recently, may have changed"
+        return f"not checked since {label}"
+    return "not checked recently"
 
 
 def utter_service(dispatcher: CollectingDispatcher, found: search.Found) -> None:

@@ -67,7 +67,7 @@ def test_the_seed_states_load_and_every_retired_entry_says_why(session_for):
     assert records["hmp-wolds-family-learning"].state == CLOSED
     assert records["prison-service-website"].successor_id == "gov-uk-prison-visits"
     helpline = records["prisoners-families-helpline-support"]
-    assert (helpline.state, helpline.phone, helpline.opening_times) == (VERIFIED, "0808 808 3444", "Monday to Friday, 10am to 5pm")
+    assert (helpline.state, helpline.phone, helpline.opening_times) == (VERIFIED, "0808 808 3444", "Mon-Fri 10am-5pm")
     assert helpline.checked_source == "https://www.prisonadvice.org.uk/pact-helpline"
     assert all("hmprisonservice" not in (r.url or "") + (r.organization_url or "") for r in records.values())
     assert all(r.organization_phone != "020 7490 3139" for r in records.values() if r.organization_id == "pact")
