@@ -1,11 +1,33 @@
 """Migration 0006 on a database that already holds directory entries (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from bot import db
+
+
+def _scratch_postgres():
+    """A new, empty PostgreSQL database on the test server, dropped afterwards."""
+    import psycopg2
+
+    admin_url = os.environ.get("FC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"fc_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        db.engine_for.cache_clear()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -14,9 +36,7 @@ def url_at_0005(request, tmp_path):
     if request.param == "sqlite":
         urls = iter([f"sqlite:///{tmp_path / 'old.db'}"])
     else:
-        from conftest import _postgres_database
-
-        urls = _postgres_database()
+        urls = _scratch_postgres()
     for url in urls:
         command.upgrade(db.alembic_config(url), "0005")
         engine = create_engine(url, future=True)
