@@ -29,7 +29,7 @@ def _latest_entity(tracker: Tracker, name: str) -> str | None:
 def contact_line(found: search.Found) -> str:
     """How to reach a service: phone first (works from any phone), else web, else email."""
     if found.phone:
-        return f"Tel {found.phone}."
+        return f"Tel {found.phone} ({found.opening_times})." if found.opening_times else f"Tel {found.phone}."
     if found.url:
         return f"Web: {found.url}"
     if found.email:
@@ -38,16 +38,19 @@ def contact_line(found: search.Found) -> str:
 
 
 def freshness(found: search.Found) -> str:
-    """How recent the entry is, in words."""
+    """How recent the entry is, in a few words short enough for a text: when it was checked,
+    or since when it has not been (an answer of such entries also says they may have changed)."""
     when = found.as_of
-    if isinstance(when, date):
+    if found.verified and isinstance(when, date):
         return f"checked {when.day} {MONTHS[when.month - 1]} {when.year}"
+    if isinstance(when, date):
+        return f"last checked {MONTHS[when.month - 1]} {when.year}"
     if isinstance(when, str) and when:
         year, _, month = when.partition("-")
         month = month[:2]
         label = f"{MONTHS[int(month) - 1]} {year}" if month.isdigit() and 1 <= int(month) <= 12 else year
-        return f"details from {label}, may have changed"
-    return "undated source, may have changed"
+        return f"not checked since {label}"
+    return "not checked recently"
 
 
 def utter_service(dispatcher: CollectingDispatcher, found: search.Found) -> None:
@@ -113,9 +116,19 @@ class ActionSearchServices(Action):
                 dispatcher.utter_message(response="utter_directory_local", area=place)
             else:
                 dispatcher.utter_message(response="utter_directory_nothing_local", area=place)
+        # Verified entries rank first, so a page with none has nothing checked recently: say so
+        # plainly, and end with the national helpline as the contact that is current.
+        unchecked_only = page.all_unchecked
+        if unchecked_only:
+            dispatcher.utter_message(response="utter_directory_unchecked_only")
         for found in page.results:
             utter_service(dispatcher, found)
-        dispatcher.utter_message(response="utter_directory_more" if page.has_more else "utter_directory_end")
+        if unchecked_only:
+            dispatcher.utter_message(response="utter_directory_unchecked_helpline")
+            if page.has_more:
+                dispatcher.utter_message(response="utter_directory_more")
+        else:
+            dispatcher.utter_message(response="utter_directory_more" if page.has_more else "utter_directory_end")
         return [SlotSet("need", None if broadened else need), SlotSet("directory_offset", float(offset) if page.has_more else None)]
 
 
@@ -141,7 +154,10 @@ class ActionPrisonServices(Action):
             logger.exception("service directory unavailable")
             return []  # the address has been given already; nothing else is lost
         if found:
-            dispatcher.utter_message(response="utter_prison_services", prison=prison)
+            unchecked_only = not any(service.verified for service in found)
+            dispatcher.utter_message(response="utter_prison_services_unchecked" if unchecked_only else "utter_prison_services", prison=prison)
             for service in found:
                 utter_service(dispatcher, service)
+            if unchecked_only:
+                dispatcher.utter_message(response="utter_directory_unchecked_helpline")
         return []

@@ -4,7 +4,9 @@
     bot directory load-seed                load the seed documents' services (again: updates)
     bot directory import FILE              import an Open Referral UK JSON file
     bot directory export [FILE]            export every service as Open Referral UK JSON
-    bot directory verify SERVICE_ID --by NAME   record that staff checked an entry today
+    bot directory verify SERVICE_ID --source URL [--by NAME] [--on DATE]
+                                           record that staff checked an entry against a source (audited)
+    bot directory audit [--csv PATH | --format csv]   every entry by state and age, oldest check first
     bot directory search --area PLACE [--need NEED] [--audience WHO] [--page N]
     bot staff add-user USERNAME [--role worker|admin] [--name "Display Name"] [--password-stdin]
     bot staff list                         staff accounts (no passwords)
@@ -29,10 +31,20 @@ import sys
 from pathlib import Path
 
 from bot import db, retention
-from bot.console import auth
+from bot.console import audit, auth
 from bot.directory import areas, oruk, records, search, seed
+from bot.directory import audit as directory_audit
 from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
 from bot.settings import Settings
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _session(url: str):
@@ -53,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file", type=Path)
     exp = d.add_parser("export", help="export as Open Referral UK JSON (stdout without FILE)")
     exp.add_argument("file", type=Path, nargs="?")
-    ver = d.add_parser("verify", help="mark an entry as checked by staff today")
+    ver = d.add_parser("verify", help="record that an entry was checked against a source and is current")
     ver.add_argument("service_id")
-    ver.add_argument("--by", required=True, help="who checked it")
+    ver.add_argument("--source", required=True, help="the URL or document it was checked against")
+    ver.add_argument("--by", help="who checked it (default: your login name)")
+    ver.add_argument("--on", type=_iso_date, help="the date of the check, YYYY-MM-DD (default: today)")
+    aud = d.add_parser("audit", help="every entry by state and age (oldest check first), as a table or CSV")
+    aud.add_argument("--csv", type=Path, metavar="PATH", help="write CSV to PATH")
+    aud.add_argument("--format", choices=("table", "csv"), default="table", help="what to print to stdout")
     find = d.add_parser("search", help="what the assistant would offer")
     find.add_argument("--area", required=True, help="town, council or postcode")
     find.add_argument("--need", choices=sorted(NEEDS))
@@ -149,8 +166,25 @@ def main(argv: list[str] | None = None) -> int:
                 if args.file:
                     print(f"{count} services written to {args.file}")
             elif args.action == "verify":
-                service = records.mark_verified(session, args.service_id, args.by)
-                print(f"{service.name}: checked {service.last_verified.isoformat()} by {args.by}")
+                by = args.by or f"from the command line (as {getpass.getuser()})"
+                service = records.mark_verified(session, args.service_id, by, on=args.on, source=args.source)
+                # Who recorded which check is audited like other command-line changes (ids and
+                # the source's address only: no names of people served, no numbers).
+                audit.record_system(
+                    "directory_verified", f"{service.id} checked {service.last_verified.isoformat()} against {args.source} by {by}",
+                    session=session,
+                )
+                print(f"{service.name}: verified {service.last_verified.isoformat()} against {args.source} by {by}")
+            elif args.action == "audit":
+                rows = directory_audit.audit_rows(session)
+                if args.csv:
+                    with args.csv.open("w", encoding="utf-8", newline="") as out:
+                        directory_audit.write_csv(rows, out)
+                    print(f"{len(rows)} entries written to {args.csv}")
+                elif args.format == "csv":
+                    directory_audit.write_csv(rows, sys.stdout)
+                else:
+                    directory_audit.write_table(rows, sys.stdout)
             elif args.action == "search":
                 place = areas.find_place(args.area)
                 page = search.search_services(
@@ -158,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(f"{place.council.name}: page {args.page}{' (more after this)' if page.has_more else ''}")
                 for found in page.results:
-                    print(f"  [{areas.SCOPE_NAMES[found.scope]}] {found.name} ({found.organization}) {found.phone or found.url or found.email or ''} as of {found.as_of}")
+                    print(f"  [{areas.SCOPE_NAMES[found.scope]}, {found.state}] {found.name} ({found.organization}) {found.phone or found.url or found.email or ''} as of {found.as_of}")
     except (records.RecordError, oruk.ImportFailed, areas.UnknownArea, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

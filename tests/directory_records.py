@@ -1,8 +1,6 @@
 """Small, made-up directory entries for tests (the seed entries have their own tests)."""
 from __future__ import annotations
 
-from datetime import date
-
 from bot.directory.records import LocationRecord, ServiceRecord, ensure_taxonomy, upsert
 
 
@@ -18,7 +16,7 @@ def record(id, areas, needs=("emotional_support",), eligibility=("families",), *
 
 STOCKTON_KINSHIP = record("stockton-kinship", ["council:STT"], needs=["kinship_care"], eligibility=["grandparents_kinship_carers"])
 NORTH_EAST_KINSHIP = record("ne-kinship", ["region:North East"], needs=["kinship_care"], eligibility=["grandparents_kinship_carers"])
-NATIONAL_KINSHIP = record("national-kinship", ["england_and_wales"], needs=["kinship_care"], eligibility=["families"], last_verified=date(2026, 11, 1))
+NATIONAL_KINSHIP = record("national-kinship", ["england_and_wales"], needs=["kinship_care"], eligibility=["families"])
 STOCKTON_HOUSING = record("stockton-housing", ["council:STT"], needs=["housing"])
 KENT_COUNTY = record("kent-county", ["county:KEN"], needs=["kinship_care"])
 PROFESSIONALS_ONLY = record("stockton-training", ["council:STT"], needs=["kinship_care"], eligibility=["professionals"])

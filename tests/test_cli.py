@@ -17,8 +17,8 @@ def test_load_search_verify_export_import(tmp_path, capsys):
     assert main(["--database-url", url, "directory", "search", "--area", "stockon", "--audience", "family"]) == 0
     assert capsys.readouterr().out.startswith("Stockton-on-Tees: page 1")
 
-    assert main(["--database-url", url, "directory", "verify", "nepacs-durham-visitors-centre", "--by", "Sam"]) == 0
-    assert "checked" in capsys.readouterr().out
+    assert main(["--database-url", url, "directory", "verify", "nepacs-durham-visitors-centre", "--source", "https://nepacs.co.uk/page/durham", "--by", "Sam"]) == 0
+    assert "verified 20" in capsys.readouterr().out
 
     path = tmp_path / "out.json"
     assert main(["--database-url", url, "directory", "export", str(path)]) == 0
@@ -35,7 +35,7 @@ def test_errors_are_clear_and_exit_non_zero(tmp_path, capsys):
     bad.write_text(json.dumps([{"id": "x", "name": "X", "organization": {"id": "o", "name": "O"}, "service_areas": [{"service_area": "Atlantis"}]}]))
     assert main(["--database-url", url, "directory", "import", str(bad)]) == 1
     assert "record 1 (id x): service_areas[0].service_area: unknown area 'Atlantis'" in capsys.readouterr().err
-    assert main(["--database-url", url, "directory", "verify", "no-such-service", "--by", "Sam"]) == 1
+    assert main(["--database-url", url, "directory", "verify", "no-such-service", "--source", "https://example.org", "--by", "Sam"]) == 1
     assert "no service with id 'no-such-service'" in capsys.readouterr().err
     assert main(["--database-url", url, "directory", "search", "--area", "Atlantis"]) == 1
     assert "no UK council or postcode district matches 'Atlantis'" in capsys.readouterr().err

@@ -44,6 +44,7 @@ ACTIONS = {
     "password_set": "password set",
     "erasure": "erased a person's data",
     "purge": "retention purge",
+    "directory_verified": "directory entry checked (bot directory verify)",
 }
 
 # Refused requests: counted per (kind, account, source, minute), in at most this many rows a

@@ -2,8 +2,9 @@
 location, service_at_location, service_area, phone, taxonomy, eligibility.
 
 Our additions, kept in their own columns so an ORUK export stays clean: the source
-document an entry came from (and a quote from it), `last_verified`, and the prison a
-location belongs to. A service area is stored as a key over the geography in
+document an entry came from (and a quote from it), the prison a location belongs to, and
+how fresh an entry is: its `state` (STATES), the date (`last_verified`) and source
+(`checked_source`) of its last check, and, when replaced, its `successor_id`. A service area is stored as a key over the geography in
 bot/geo ("council:STT", "county:KEN", "region:North East", "nation:England",
 "england_and_wales", "uk"), so a query asks for at most six keys, never a list of
 every council a national service covers.
@@ -16,6 +17,12 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import relationship
 
 from bot.db import Base
+
+# How fresh a directory entry is. Only verified and unchecked entries are ever offered; a
+# replaced entry's successor is offered in its place.
+VERIFIED, UNCHECKED, REPLACED, CLOSED = "verified", "unchecked", "replaced", "closed"
+STATES = (VERIFIED, UNCHECKED, REPLACED, CLOSED)
+OFFERED_STATES = (VERIFIED, UNCHECKED)
 
 service_taxonomy = Table(
     "service_taxonomy",
@@ -59,8 +66,13 @@ class Service(Base):
     opening_times = Column(Text)
     source_id = Column(String(120), ForeignKey("source_document.id"), index=True)
     source_quote = Column(Text)
-    last_verified = Column(Date)
+    last_verified = Column(Date)  # the date of the last check, whatever it found
     verified_by = Column(Text)
+    state = Column(String(20), nullable=False, default=UNCHECKED, server_default=UNCHECKED, index=True)
+    checked_source = Column(Text)  # the URL or document the last check was made against
+    # Not a foreign key: a seed file may name a successor listed after it, and a successor
+    # deleted later leaves the entry replaced (and still never offered) rather than failing.
+    successor_id = Column(String(120), index=True)
     # Who it suits, worked out from `eligibility` when saved, so a search needs no subqueries.
     suits_family = Column(Boolean, nullable=False, default=False)
     suits_young_person = Column(Boolean, nullable=False, default=False)

@@ -5,7 +5,13 @@ its organization, phones, service_areas, eligibilitys, service_taxonomys and
 service_at_locations (locations with physical_addresses). Accepted wrappers: a bare
 list, {"services": [...]}, or an API page {"content": [...]}. What ORUK has no field
 for (the source document, the quote supporting an entry, opening times as text, the
-prison a location is) travels in "x_families_connect"; other importers ignore it.
+prison a location is, the entry's state, the source of its last check and its
+successor) travels in "x_families_connect"; other importers ignore it.
+
+States map to HSDS `status`: verified and unchecked entries are "active", replaced and
+closed ones "inactive"; `assured_date` is the date of the last check. A file without
+our extension reads "active" with an assured_date as verified, "active" without one as
+unchecked, and anything else as closed.
 
 Import checks every record before writing any: an error names the record (its
 position and id) and the field, and nothing is written. Re-importing updates
@@ -23,9 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
-from bot.directory import areas
-from bot.directory.models import Organization, Service, ServiceAtLocation
-from bot.directory.records import Checker, LocationRecord, RecordError, ServiceRecord, ensure_taxonomy, upsert
+from bot.directory import areas, search
+from bot.directory.models import CLOSED, OFFERED_STATES, UNCHECKED, VERIFIED, Organization, Service, ServiceAtLocation
+from bot.directory.records import Checker, LocationRecord, RecordError, ServiceRecord, check_successors, ensure_taxonomy, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
 
 VOCABULARY = "families-connect-needs"
@@ -113,6 +119,17 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
     )
     if record.status not in ("active", "inactive", "defunct", "temporarily closed"):
         raise check.fail("status", f"{record.status!r} is not one of active, inactive, defunct, temporarily closed")
+    ext_check = Checker(f"{label}: {EXTENSION}")
+    if ext.get("state"):
+        ext_check.freshness(record, {**ext, "checked": raw.get("assured_date")}, successor="successor")
+        if record.state in OFFERED_STATES and record.status != "active":
+            raise check.fail("status", f"is {record.status!r} but {EXTENSION}.state is {record.state!r}")
+    elif record.status != "active":
+        record.state = CLOSED
+        record.checked_source = ext_check.text(ext, "checked_source", max_len=500)
+    else:
+        record.state = VERIFIED if record.last_verified else UNCHECKED
+        record.checked_source = ext_check.text(ext, "checked_source", max_len=500)
 
     for i, phone in enumerate(_list(check, raw, "phones")):
         number = check.phone(phone.get("number") if isinstance(phone, dict) else None, f"phones[{i}].number")
@@ -207,6 +224,8 @@ def import_file(session: Session, path: Path, progress: bool | None = None) -> I
     for record in tqdm(records, desc="importing", unit="service", disable=not progress if progress is not None else None):
         outcome = upsert(session, record)
         setattr(report, outcome, getattr(report, outcome) + 1)
+    check_successors(session, str(path))
+    search.forget_curated()  # this process sees the new states at once
     return report
 
 
@@ -232,7 +251,7 @@ def _service_json(s: Service) -> dict[str, Any]:
         "description": s.description,
         "url": s.url,
         "email": s.email,
-        "status": s.status,
+        "status": "active" if s.state in OFFERED_STATES and s.status == "active" else "inactive",
         "assured_date": s.last_verified.isoformat() if s.last_verified else None,
         "organization": {
             "id": org.id, "name": org.name, "description": org.description, "url": org.url, "email": org.email,
@@ -259,7 +278,11 @@ def _service_json(s: Service) -> dict[str, Any]:
     ext: dict[str, Any] = {}
     if s.source:
         ext["source"] = {"id": s.source.id, "title": s.source.title, "published": s.source.published, "reference": s.source.reference}
-    for key, value in (("quote", s.source_quote), ("opening_times", s.opening_times), ("verified_by", s.verified_by)):
+    ext["state"] = s.state
+    for key, value in (
+        ("quote", s.source_quote), ("opening_times", s.opening_times), ("verified_by", s.verified_by),
+        ("checked_source", s.checked_source), ("successor", s.successor_id),
+    ):
         if value:
             ext[key] = value
     prisons = {link.location.id: link.location.prison_id for link in s.locations if link.location.prison_id}

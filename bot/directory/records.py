@@ -14,8 +14,13 @@ from typing import Any, Mapping
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.directory import areas
+from bot.directory import areas, search
 from bot.directory.models import (
+    CLOSED,
+    REPLACED,
+    STATES,
+    UNCHECKED,
+    VERIFIED,
     Eligibility,
     Location,
     Organization,
@@ -79,8 +84,11 @@ class ServiceRecord:
     source_published: str | None = None
     source_reference: str | None = None
     quote: str | None = None
-    last_verified: date | None = None
+    last_verified: date | None = None  # the date of the last check
     verified_by: str | None = None
+    state: str = UNCHECKED
+    checked_source: str | None = None
+    successor_id: str | None = None
 
 
 class Checker:
@@ -159,6 +167,32 @@ class Checker:
         except ValueError:
             raise self.fail(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
+    def freshness(self, record: "ServiceRecord", data: Mapping[str, Any], *, state: str = "state", checked: str = "checked",
+                  source: str = "checked_source", successor: str = "successor") -> None:
+        """The entry's state, last check and successor, read from `data` onto `record`.
+
+        A verified, replaced or closed entry must say when and against what it was checked;
+        a replaced one must name its successor, and only a replaced one may.
+        """
+        value = self.text(data, state) or UNCHECKED
+        if value not in STATES:
+            raise self.fail(state, f"{value!r} is not a state; use one of {', '.join(STATES)}")
+        record.state = value
+        record.last_verified = self.day(data, checked)
+        record.checked_source = self.text(data, source, max_len=500)
+        record.successor_id = self.ident(data, successor) if data.get(successor) else None
+        if value != UNCHECKED and (record.last_verified is None or not record.checked_source):
+            raise self.fail(checked if record.last_verified is None else source,
+                            f"a {value} entry needs the date ({checked}) and source ({source}) of its check")
+        if value == REPLACED and not record.successor_id:
+            raise self.fail(successor, "a replaced entry must name its successor (a service id)")
+        if value != REPLACED and record.successor_id:
+            raise self.fail(successor, f"only a replaced entry has a successor; this one is {value}")
+        if record.successor_id == record.id:
+            raise self.fail(successor, "an entry cannot succeed itself")
+        if value in (REPLACED, CLOSED):
+            record.status = "inactive"  # what Open Referral calls an entry no longer offered
+
     def published(self, value: Any, name: str) -> str | None:
         if value in (None, ""):
             return None
@@ -216,10 +250,15 @@ def upsert(session: Session, record: ServiceRecord) -> str:
         session.add(service)
     service.organization = org
     service.name, service.description = record.name, record.description
-    service.url, service.email, service.status = record.url, record.email, record.status
+    service.url, service.email = record.url, record.email
     service.opening_times, service.source_id, service.source_quote = record.opening_times, record.source_id, record.quote
-    if record.last_verified is not None:
+    # The newest check wins: reloading the seed does not undo a later check staff recorded
+    # with `bot directory verify`.
+    newer = record.last_verified is not None and (service.last_verified is None or record.last_verified >= service.last_verified)
+    if newer or (record.last_verified is None and service.last_verified is None):
         service.last_verified, service.verified_by = record.last_verified, record.verified_by
+        service.state, service.checked_source, service.successor_id = record.state, record.checked_source, record.successor_id
+        service.status = record.status
 
     # Keep the rows that stay (a unique row deleted and re-inserted in one flush would clash).
     service.phones = _keep(service.phones, [record.phone] if record.phone else [], lambda p: p.number, lambda n: Phone(number=n))
@@ -263,6 +302,7 @@ def _snapshot(service: Service) -> tuple:
     return (
         service.name, service.description, service.url, service.email, service.status, service.opening_times,
         service.source_id, service.source_quote, service.last_verified, service.organization_id,
+        service.state, service.checked_source, service.successor_id,
         tuple(sorted(p.number for p in service.phones)),
         tuple(sorted(t.id for t in service.taxonomy_terms)),
         tuple(sorted(e.eligibility for e in service.eligibility)),
@@ -271,13 +311,39 @@ def _snapshot(service: Service) -> tuple:
     )
 
 
-def mark_verified(session: Session, service_id: str, by: str, on: date | None = None) -> Service:
-    """Staff have checked this entry: record who and when."""
+def mark_verified(session: Session, service_id: str, by: str, *, source: str, on: date | None = None) -> Service:
+    """Staff have checked this entry against `source` and found it current: record who, when
+    and against what. A replaced or closed entry cannot be verified (it is not offered)."""
     service = session.get(Service, service_id)
     if service is None:
         raise LookupError(f"no service with id {service_id!r}")
+    if service.state in (REPLACED, CLOSED):
+        raise RecordError(service_id, "state", f"is {service.state}; a {service.state} entry is not verified")
     service.last_verified, service.verified_by = on or date.today(), by
+    service.state, service.successor_id = VERIFIED, None
+    if not (source or "").strip():
+        raise RecordError(service_id, "checked_source", "say what the entry was checked against (a URL or document)")
+    service.checked_source = source.strip()
+    search.forget_curated()  # this process sees the check at once
     return service
+
+
+def check_successors(session: Session, label: str = "directory") -> None:
+    """Every replaced entry's successor exists and the chain of successors ends in an entry
+    that is offered (no loops, no closed ends)."""
+    states = dict(session.execute(select(Service.id, Service.state)).all())
+    successors = dict(session.execute(select(Service.id, Service.successor_id).where(Service.state == REPLACED)).all())
+    for service_id, successor in successors.items():
+        seen = {service_id}
+        while successor in successors:
+            if successor in seen:
+                raise RecordError(f"{label}: {service_id}", "successor", f"the successors loop back to {successor!r}")
+            seen.add(successor)
+            successor = successors[successor]
+        if successor not in states:
+            raise RecordError(f"{label}: {service_id}", "successor", f"{successor!r} is not a service in the directory")
+        if states[successor] == CLOSED:
+            raise RecordError(f"{label}: {service_id}", "successor", f"{successor!r} is closed; name the service that carries on")
 
 
 def remove_missing(session: Session, keep_ids: set[str], source_id: str) -> int:

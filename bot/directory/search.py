@@ -1,14 +1,21 @@
 """Finding services: by need, place and who is asking; local first, then county, region, nation."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.directory import areas
 from bot.directory.models import (
+    CLOSED,
+    OFFERED_STATES,
+    REPLACED,
+    UNCHECKED,
+    VERIFIED,
     Location,
     Organization,
     Phone,
@@ -37,6 +44,8 @@ class Found:
     scope: int  # areas.LOCAL ... areas.NATIONAL
     as_of: date | str | None
     verified: bool
+    state: str = UNCHECKED
+    opening_times: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +55,16 @@ class Page:
     has_more: bool
     local_count: int  # how many of the matches looked at serve the council itself (its own or its county's)
 
+    @property
+    def all_unchecked(self) -> bool:
+        """Nothing on this page has been checked recently."""
+        return bool(self.results) and not any(f.verified for f in self.results)
+
 
 _SUITS = {"family": Service.suits_family, "young_person": Service.suits_young_person, "professional": Service.suits_professional}
+_OFFERED = and_(Service.state.in_(OFFERED_STATES), Service.status == "active")
+# Successor chains are short (a charity renamed, then merged); a longer one is a data error.
+_MAX_CHAIN = 10
 
 
 def search_services(
@@ -59,54 +76,148 @@ def search_services(
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    """Active services serving `council`: nearest first (its own council, its county, region,
+    """Services serving `council` that are offered (verified or unchecked, never closed or
+    replaced): verified ones first, then nearest first (its own council, its county, region,
     nation, then national ones), then those suiting `audience`, then the most recently checked.
 
-    One small query per distance, nearest first, stopping once the page is full: most
-    searches are answered by the council's own services alone.
+    A replaced entry that matches brings its successor instead, where the successor serves
+    the council. Two steps: checked entries (and replaced ones) in one query over every key,
+    in the answer's order; then, while the page is not full, unchecked ones one distance at a
+    time, nearest first, stopping once it is (most searches need the council's own alone).
     """
+    keys = areas.keys_covering(council)
     tiers: dict[int, list[str]] = {}
-    for key, scope in areas.keys_covering(council).items():
+    for key, scope in keys.items():
         tiers.setdefault(scope, []).append(key)
     wanted = offset + limit + 1  # one more than the page shows, to know whether there are more
-    found: list[tuple[str, int]] = []
-    seen: set[str] = set()
-    for scope in sorted(tiers):
+    # id -> (rank, scope, order found, verified)
+    best: dict[str, tuple[int, int, int, bool]] = {}
+    replaced: list[tuple[str, int, int]] = []
+
+    def matching(*columns, area_keys):
         query = (
-            select(Service.id)
+            select(*columns)
             .join(ServiceArea, ServiceArea.service_id == Service.id)
-            .where(ServiceArea.area_key.in_(tiers[scope]), Service.status == "active")
+            .where(ServiceArea.area_key.in_(area_keys))
         )
         if need:
             query = query.join(
                 service_taxonomy,
                 and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
             )
-        order = []
-        if audience in _SUITS:
-            order.append(case((_SUITS[audience], 0), else_=1))
         if audience != "professional":
             # Contacts only for professionals are offered to those who say they are one; most
             # people who have not said who they are are family.
             query = query.where(Service.professionals_only.is_(False))
-        order += [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
-        # No DISTINCT (PostgreSQL would need the ORDER BY terms selected): a service listed twice in
-        # one tier, or already found nearer, is skipped below, so fetch enough rows to allow for it.
-        query = query.order_by(*order).limit(len(tiers[scope]) * wanted + len(seen))
-        for service_id in session.execute(query).scalars():
-            if service_id not in seen and len(found) < wanted:
-                seen.add(service_id)
-                found.append((service_id, scope))
-        if len(found) >= wanted:
+        return query
+
+    def then_by() -> list:
+        order = [case((_SUITS[audience], 0), else_=1)] if audience in _SUITS else []
+        return order + [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
+
+    # Checked entries, and replaced ones (their successors are checked entries), in the answer's
+    # order. Staff curate these, so they are few: all of them that serve the place are read (a
+    # limit could cut off a replaced entry whose successor belongs at the top).
+    checked_rows: list = []
+    curated = _curated_ids(session)
+    if curated:
+        scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
+        checked = (
+            matching(Service.id, Service.state, scope_of.label("scope"), area_keys=list(keys))
+            # The state is checked here too: a remembered id never offers what is now closed.
+            .where(Service.id.in_(curated), or_(and_(Service.state == VERIFIED, Service.status == "active"), Service.state == REPLACED))
+            .order_by(scope_of, *then_by())
+        )
+        checked_rows = session.execute(checked).all()
+    position = 0
+    for service_id, state, scope in checked_rows:
+        position += 1
+        if state == REPLACED:
+            replaced.append((service_id, scope, position))
+        elif service_id not in best:
+            best[service_id] = (0, scope, position, True)
+
+    for service_id, scope, order_at in replaced:
+        successor = current_successor(session, service_id)
+        if successor is None or successor.id in best:
+            continue
+        if successor.professionals_only and audience != "professional":
+            continue
+        serves = [keys[a.area_key] for a in successor.areas if a.area_key in keys]
+        if serves:  # only where the successor serves the place
+            verified = successor.state == VERIFIED
+            best[successor.id] = (0 if verified else 1, min(serves), order_at, verified)
+    # Unchecked entries, nearest first, only as many as the page still needs. No DISTINCT
+    # (PostgreSQL would need the ORDER BY terms selected): a service listed twice in one tier,
+    # or already found nearer, is skipped, so fetch enough rows to allow for it.
+    # The council's own and its county's tiers are always looked at, so an answer never says
+    # there is nothing local when there is.
+    for scope in sorted(tiers):
+        if len(best) >= wanted and scope > areas.COUNTY:
             break
-    page = found[offset : offset + limit]
+        query = (
+            matching(Service.id, area_keys=tiers[scope])
+            # "not one of the others" rather than "== unchecked": an equality would tempt SQLite's
+            # planner onto the state index, which nearly every row shares, instead of the area index.
+            .where(Service.state.notin_((VERIFIED, REPLACED, CLOSED)), Service.status == "active")
+            .order_by(*then_by())
+            .limit(len(tiers[scope]) * wanted + len(best))
+        )
+        for service_id in session.execute(query).scalars():
+            position += 1
+            if service_id not in best:
+                best[service_id] = (1, scope, position, False)
+    ranked = sorted(best.items(), key=lambda item: item[1][:3])
+    page = ranked[offset : offset + limit]
     details = {row.id: row for row in session.execute(_details_query().where(Service.id.in_([i for i, _ in page])))}
     return Page(
-        results=[_found(details[i], scope) for i, scope in page],
+        results=[_found(details[i], rank[1]) for i, rank in page],
         offset=offset,
-        has_more=len(found) > offset + limit,
-        local_count=sum(1 for _, scope in found if scope <= areas.COUNTY),
+        has_more=len(ranked) > offset + limit,
+        local_count=sum(1 for _, rank in ranked if rank[1] <= areas.COUNTY),
     )
+
+
+# Which entries are verified or replaced, per database, remembered for a short while: they are
+# few and change only when staff check them, while a planner with statistics scans the whole
+# table to find them (nearly every row shares the state "unchecked"). Being a little late only
+# delays a new check's effect; nothing now closed or replaced is ever offered, as every query
+# also tests the state itself.
+CURATED_TTL_SECONDS = 30.0
+_curated: dict[str, tuple[float, list[str]]] = {}
+_curated_lock = threading.Lock()
+
+
+def _curated_ids(session: Session) -> list[str]:
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    with _curated_lock:
+        cached = _curated.get(key)
+        if cached and now - cached[0] < CURATED_TTL_SECONDS:
+            return cached[1]
+    ids = list(session.execute(select(Service.id).where(Service.state.in_((VERIFIED, REPLACED)))).scalars())
+    with _curated_lock:
+        _curated[key] = (now, ids)
+    return ids
+
+
+def forget_curated() -> None:
+    """Drop the remembered verified and replaced entries (after loading or checking entries)."""
+    with _curated_lock:
+        _curated.clear()
+
+
+def current_successor(session: Session, service_id: str) -> Service | None:
+    """The offered service that carries on a replaced one (following a chain of
+    replacements), or None if the chain ends in a closed or missing entry."""
+    service = session.get(Service, service_id)
+    for _ in range(_MAX_CHAIN):
+        if service is None or service.state != REPLACED or not service.successor_id:
+            break
+        service = session.get(Service, service.successor_id)
+    if service is None or service.id == service_id or service.state not in OFFERED_STATES or service.status != "active":
+        return None
+    return service
 
 
 def _details_query():
@@ -116,7 +227,7 @@ def _details_query():
     org_phone = select(Phone.number).where(Phone.organization_id == Service.organization_id).order_by(Phone.id).limit(1).scalar_subquery()
     return (
         select(
-            Service.id, Service.name, Service.description, Service.last_verified,
+            Service.id, Service.name, Service.description, Service.last_verified, Service.state, Service.opening_times,
             func.coalesce(Service.url, Organization.url).label("url"),
             func.coalesce(Service.email, Organization.email).label("email"),
             Organization.name.label("organization"),
@@ -129,23 +240,34 @@ def _details_query():
 
 
 def services_at_prison(session: Session, prison_id: str, limit: int = PAGE_SIZE) -> list[Found]:
-    """Services based at a prison (visitors' centres, family services)."""
+    """Services based at a prison (visitors' centres, family services) that are offered,
+    verified first; a replaced one brings its successor instead."""
     query = (
-        _details_query()
+        select(Service.id, Service.state)
         .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
         .join(Location, Location.id == ServiceAtLocation.location_id)
-        .where(Location.prison_id == prison_id, Service.status == "active")
-        .order_by(Service.name)
-        .limit(limit)
+        .where(Location.prison_id == prison_id, or_(_OFFERED, Service.state == REPLACED))
+        .order_by(case((Service.state == UNCHECKED, 1), else_=0), Service.name, Service.id)
     )
-    return [_found(row, areas.LOCAL) for row in session.execute(query)]
+    ids: list[str] = []
+    for service_id, state in session.execute(query):
+        if state == REPLACED:
+            successor = current_successor(session, service_id)
+            service_id = successor.id if successor is not None else None
+        if service_id and service_id not in ids:
+            ids.append(service_id)
+    details = {row.id: row for row in session.execute(_details_query().where(Service.id.in_(ids)))}
+    found = [_found(details[i], areas.LOCAL) for i in ids]
+    found.sort(key=lambda f: not f.verified)  # stable: verified first, then as ordered above
+    return found[:limit]
 
 
 def _found(row, scope: int) -> Found:
     return Found(
         id=row.id, name=row.name, organization=row.organization, description=row.description,
         phone=row.phone, url=row.url, email=row.email, scope=scope,
-        as_of=row.last_verified or row.published, verified=row.last_verified is not None,
+        as_of=row.last_verified or row.published, verified=row.state == VERIFIED,
+        state=row.state, opening_times=row.opening_times,
     )
 
 

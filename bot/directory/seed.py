@@ -1,4 +1,12 @@
-"""The first directory entries: every service the seed documents name (data/seed_services.yml)."""
+"""The directory's own entries (data/seed_services.yml): every service the seed documents
+name, what has changed since (each change with its source), and the national services
+families are referred to today.
+
+Each service may carry `state` (verified, unchecked, replaced, closed; default unchecked),
+`checked` (the date of its last check), `checked_source` (the URL or document checked
+against) and, when replaced, `successor` (a service id). A source may be a document
+(`file:`) or a web page (`url:`).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +15,8 @@ from typing import Any, Iterator
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.directory.records import Checker, RecordError, ServiceRecord, ensure_taxonomy, prison_location, upsert
+from bot.directory import search
+from bot.directory.records import Checker, RecordError, ServiceRecord, check_successors, ensure_taxonomy, prison_location, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
 
 SEED_FILE = Path(__file__).parent / "data" / "seed_services.yml"
@@ -47,11 +56,16 @@ def read_seed(path: Path = SEED_FILE) -> Iterator[ServiceRecord]:
                 source_id=source_id,
                 source_title=source.get("title"),
                 source_published=check.published(source.get("date"), f"sources.{source_id}.date"),
-                source_reference=source.get("file"),
+                source_reference=source.get("file") or source.get("url"),
                 quote=check.text(svc, "quote"),
             )
             if record.status not in ("active", "inactive"):
                 raise check.fail("status", f"{record.status!r} is not active or inactive")
+            if record.status == "inactive" and svc.get("state") in (None, "verified", "unchecked"):
+                raise check.fail("status", "an inactive entry must have state: closed or replaced (with its check and source)")
+            check.freshness(record, svc)
+            if record.last_verified is not None:
+                record.verified_by = f"{path.name} ({record.checked_source})"[:300]
             specs = svc.get("areas") or []
             if not specs:
                 raise check.fail("areas", "at least one area is required")
@@ -75,4 +89,6 @@ def load_seed(session: Session, path: Path = SEED_FILE) -> dict[str, int]:
             raise RecordError(f"{path.name}: {record.id}", "id", "used by more than one service")
         seen.add(record.id)
         counts[upsert(session, record)] += 1
+    check_successors(session, path.name)
+    search.forget_curated()  # this process sees the new states at once
     return counts

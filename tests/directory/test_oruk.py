@@ -19,7 +19,7 @@ def count(session, model):
 def test_export_then_import_into_an_empty_database_gives_the_same_file(session_for, tmp_path, database_url):
     with session_for() as s, s.begin():
         data.load(s)
-        mark_verified(s, "stockton-kinship", by="Sam at the helpline")
+        mark_verified(s, "stockton-kinship", by="Sam at the helpline", source="https://www.stockton.gov.uk/kinship")
     first = tmp_path / "first.json"
     with session_for() as s:
         assert oruk.export_file(s, first) == len(data.ALL)
@@ -133,3 +133,60 @@ def test_unreadable_files_say_why(session_for, tmp_path, content, expected):
     with pytest.raises(ValueError, match=expected.replace("(", r"\(")):
         with session_for() as s, s.begin():
             oruk.import_file(s, path)
+
+
+def test_the_seed_round_trips_with_its_states_and_stays_valid_open_referral(session_for, tmp_path):
+    from bot.directory.seed import load_seed
+
+    with session_for() as s, s.begin():
+        load_seed(s)
+    with session_for() as s:
+        before = {row.id: tuple(row[1:]) for row in s.execute(
+            select(Service.id, Service.state, Service.last_verified, Service.checked_source, Service.successor_id, Service.status))}
+    path = tmp_path / "seed.json"
+    with session_for() as s:
+        oruk.export_file(s, path)
+    exported = json.loads(path.read_text())["services"]
+    for service in exported:
+        state = service["x_families_connect"]["state"]
+        # HSDS status only says whether it runs; our state travels in our own extension.
+        assert service["status"] == ("active" if state in ("verified", "unchecked") else "inactive"), service["id"]
+        assert set(service) - {"x_families_connect"} <= {
+            "id", "name", "description", "url", "email", "status", "assured_date", "organization", "phones",
+            "service_areas", "eligibilitys", "service_taxonomys", "service_at_locations"}
+    replaced = next(x for x in exported if x["id"] == "parentline-plus-helpline")
+    assert replaced["x_families_connect"]["successor"] == "family-lives-support" and replaced["assured_date"] == "2026-12-03"
+
+    with session_for() as s, s.begin():
+        s.execute(Service.__table__.delete())
+    with session_for() as s, s.begin():
+        oruk.import_file(s, path)
+    with session_for() as s:
+        after = {row.id: tuple(row[1:]) for row in s.execute(
+            select(Service.id, Service.state, Service.last_verified, Service.checked_source, Service.successor_id, Service.status))}
+    assert after == before
+
+
+def test_a_file_without_our_extension_reads_states_from_status_and_assured_date(session_for, tmp_path):
+    def service(id, status, assured=None):
+        return {"id": id, "name": id, "status": status, "assured_date": assured, "organization": {"id": "o", "name": "O"},
+                "service_areas": [{"service_area": "Stockton-on-Tees"}]}
+
+    path = tmp_path / "council.json"
+    path.write_text(json.dumps([service("a", "active", "2026-11-30"), service("b", "active"), service("c", "defunct")]))
+    with session_for() as s, s.begin():
+        oruk.import_file(s, path)
+    with session_for() as s:
+        states = dict(s.execute(select(Service.id, Service.state)).all())
+    assert states == {"a": "verified", "b": "unchecked", "c": "closed"}
+
+
+def test_a_bad_state_in_a_file_names_the_record(session_for, tmp_path):
+    bad = {"id": "x", "name": "X", "status": "active", "organization": {"id": "o", "name": "O"},
+           "service_areas": [{"service_area": "Stockton-on-Tees"}],
+           "x_families_connect": {"state": "replaced", "checked_source": "https://example.org"}}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([bad]))
+    with session_for() as s, s.begin(), pytest.raises(oruk.ImportFailed) as failed:
+        oruk.import_file(s, path)
+    assert "record 1 (id x): x_families_connect: checked: a replaced entry needs the date" in str(failed.value)

@@ -77,7 +77,7 @@ def test_recently_checked_entries_rank_first_within_a_scope(session_for):
     from datetime import date
 
     older = data.record("a-older", ["council:STT"])
-    checked = data.record("z-checked", ["council:STT"], last_verified=date(2026, 10, 1))
+    checked = data.record("z-checked", ["council:STT"], last_verified=date(2026, 10, 1), state="verified", checked_source="https://example.org")
     with session_for() as s, s.begin():
         data.load(s, [older, checked])
     with session_for() as s:

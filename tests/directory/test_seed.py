@@ -11,7 +11,8 @@ from bot.directory.models import Service
 from bot.directory.records import RecordError
 from bot.directory.seed import SEED_FILE, load_seed, read_seed
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+# Beside a checkout in /work/main (parents[3] is /work) or a worktree in /work/wt/<branch>.
+SEEDS = next((p / "shared" / "seeds" for p in Path(__file__).resolve().parents[3:5] if (p / "shared" / "seeds").exists()), Path("/nonexistent"))
 
 
 def test_every_entry_has_its_source_a_quote_and_somewhere_it_serves():
@@ -25,6 +26,8 @@ def test_every_entry_has_its_source_a_quote_and_somewhere_it_serves():
 def test_every_quote_is_in_its_seed_document():
     texts = {p.name: " ".join(p.read_text(encoding="utf-8", errors="replace").split()) for p in SEEDS.glob("*.txt")}
     for r in read_seed():
+        if r.source_reference.startswith("http"):
+            continue  # a current web page (issue 13): its quote and check date are beside it in the seed file
         assert " ".join(r.quote.split()) in texts[r.source_reference], r.id
 
 
@@ -58,8 +61,8 @@ def test_the_seed_answers_the_questions_families_ask(session_for):
         load_seed(s)
     with session_for() as s:
         stockton = search.search_services(s, council=areas.find_council("TS18 1AB"), audience="family")
-        kingston = search.search_services(s, council=areas.find_council("Kingston"), audience="family")
+        kingston = search.search_services(s, council=areas.find_council("Kingston"), audience="family", limit=20)
         count = s.execute(select(func.count()).select_from(Service)).scalar_one()
     assert count == len(list(read_seed()))
-    assert stockton.results[0].scope == areas.LOCAL
+    assert stockton.results[0].verified and stockton.local_count > 0  # checked entries first; local ones there too
     assert any("Families Apart" in f.name for f in kingston.results)

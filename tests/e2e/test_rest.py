@@ -87,6 +87,7 @@ ACTION_OPENINGS = {
     "action_search_services": {
         "utter_ask_directory_area", "utter_directory_local", "utter_directory_nothing_local",
         "utter_directory_no_need_match", "utter_directory_none",
+        "utter_directory_unchecked_only",  # a "more" page with no checked entries opens with it
     },
     "action_prison_info": {"utter_prison_address", "utter_ask_which_prison", "utter_noted_prison"},
 }
