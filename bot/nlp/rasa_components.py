@@ -196,7 +196,11 @@ class SafetyNetClassifier(GraphComponent):
             current = _intent_name(message)
             # Someone who has died is past "ring Safer Custody": the death-in-custody answer wins over risk_prisoner.
             bereaved = urgent == DEATH_IN_CUSTODY and current in ("risk_prisoner", "express_distress")
-            if urgent and urgent != current and (bereaved or current not in SAFETY_INTENTS[:-1]) and not (urgent == "express_distress" and current in SAFETY_INTENTS):
+            if urgent and urgent == current:
+                # The classifier agrees, perhaps unsure: full confidence, so the fallback
+                # classifier after this cannot turn a crisis into "sorry, I didn't understand".
+                _set_intent(message, urgent)
+            elif urgent and (bereaved or current not in SAFETY_INTENTS[:-1]) and not (urgent == "express_distress" and current in SAFETY_INTENTS):
                 logger.info("Safety net raised intent %s over %s", urgent, current)
                 _set_intent(message, urgent)
             elif current == DEATH_IN_CUSTODY and not urgent and news_for_prisoner(text):

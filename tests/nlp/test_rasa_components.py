@@ -1,6 +1,8 @@
 """The Rasa components, driven through Rasa's own graph-component interfaces."""
 from __future__ import annotations
 
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -126,6 +128,14 @@ def test_safety_net_keeps_the_classifiers_safety_intent(storage, context):
     net = SafetyNetClassifier.create({}, storage, Resource("net"), context)
     (msg,) = net.process([message("i cant cope, i want to die", intent="risk_self", confidence=0.9)])
     assert msg.get(INTENT)["name"] == "risk_self"
+
+
+def test_safety_net_confirms_an_unsure_classifier_so_the_fallback_cannot_drop_a_crisis(storage, context):
+    net = SafetyNetClassifier.create({}, storage, Resource("net"), context)
+    fallback = FallbackClassifier.create({**FallbackClassifier.get_default_config(), "threshold": 0.35}, storage, Resource("fb"), context)
+    msg = message("i have no reason to go on living without him", intent="risk_self", confidence=0.34)
+    (msg,) = fallback.process(net.process([msg]))
+    assert msg.get(INTENT) == {"name": "risk_self", "confidence": 1.0}
 
 
 def test_safety_net_ignores_button_payloads(storage, context):
