@@ -21,6 +21,9 @@ _HARM = re.compile(
     r"(?:take|taking) all (?:my|his|her) (?:pills|tablets)|no (?:point|reason) (?:in |to )?(?:living|go(?:ing)? on(?: living)?|being here)|"
     r"(?:cant|cannot) see the point (?:in|of) (?:living|going on|carrying on|being here|life)|"
     r"(?:cant|cannot) go on(?= anymore| any more| like this| living| in there|$)|"
+    r"(?:wont|will not|not going to|dont think (?:i|ill|he|hell|she|shell)(?:ll| will)?) (?:make it|last) (?:through|til|till|until) (?:tonight|the night|the morning|tomorrow)|"
+    r"giv(?:e|es|ing) (?:all )?(?:my|his|her) (?:things|stuff|belongings) away|"
+    r"(?:tried|trying|try) to (?:hang|kill|hurt) (?:my|him|her) ?sel(?:f|ves)|"
     r"suicide watch|on an? acct)"
 )
 _FIRST_PERSON = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself)\b")
@@ -41,7 +44,7 @@ _CUSTODY = re.compile(r"\b(?:prison|jail|inside|in there|cell|wing|hmp|yoi|the n
 _ABOUT_CHILD = re.compile(r"\b(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|little one|little ones|toddler|nephew|niece|pupil)\b")
 _CHILD_WORDS = (
     r"(?:child|children|kid|kids|baby|babies|son|daughter|grandson|granddaughter|grandchild|grandchildren|little one|little ones|toddler|"
-    r"nephew|niece|stepson|stepdaughter|pupil|boy|girl|my sister|my brother|little sister|little brother|the boys|the girls|grandkids)"
+    r"nephew|niece|stepson|stepdaughter|pupil|boy|girl|my sister|my brother|little sister|little brother|the boys|the girls|grandkids|brothers and sisters|my brothers|my sisters)"
 )
 # Someone else between the child and the danger is the one at risk ("my kids keep asking if daddy is in danger in prison").
 _NOT_THE_CHILD = r"(?!(?:dad|daddy|dads|mum|mummy|mam|mom|father|mother|he|she|hes|shes|him|his|partner|husband|uncle|nan|grandad)\b)"
@@ -51,6 +54,7 @@ _CHILD_DANGER = re.compile(
     rf"|\b{_CHILD_WORDS}\b(?:\s+\S+){{0,8}}?\s+(?:scared|afraid|frightened|terrified) (?:to go|of going) home\b"
     rf"|\b(?:hits|hit|hitting|beats|beating|hurts|hurting|abuses|abusing|touching|touched)\s+(?:the |my |our )?{_CHILD_WORDS}\b"
     rf"|\bno ?one (?:to|is) (?:look(?:ing)? after|pick(?:ing)? up|with) (?:the |my )?{_CHILD_WORDS}\b"
+    rf"|\b{_CHILD_WORDS}\b(?:\s+\S+){{0,4}}?\s+(?:is |are |being |been |getting )?(?:exploited|groomed|used) (?:by|for) (?:a |the )?(?:gang|gangs|drug dealers|dealers|county lines|older men|older lads)\b"
 )
 # Who says "won't let me": services and rules are not an abuser.
 _NOT_AN_AGENCY = (
@@ -63,7 +67,8 @@ _DOMESTIC = re.compile(
     r"\b(?:domestic (?:abuse|violence)|"
     rf"{_ABUSER}\b(?:\s+\S+){{0,3}}?\s+(?:hits|hit|beats|beat|hurts|hurt|strangled|choked|kicked|punched|slapped|pushed|threatens|threatened|raped|forced) me\b(?! with (?:the|that|this|it|news|a bill|a letter))|"
     r"(?:im|i am|i m|i get|i feel) (?:so |really |too )?(?:scared|terrified|frightened|afraid) of (?:him|her|my (?:partner|husband|ex|boyfriend|wife|girlfriend))|"
-    r"(?:controls|controlling) (?:me|my money|who i see)|"
+    r"(?:controls|controlling) (?:me|my money|who i see|what i (?:eat|wear|spend|do))|"
+    rf"{_ABUSER}\b(?:\s+\S+){{0,2}}?\s+(?:takes|took|keeps|steals) (?:all )?my (?:wages|money|benefits|bank card|pay)\b|"
     # "won't let me see" people, not his papers or the prisoner: "he wont let me see his sentence plan",
     # "my mum wont let me see my dad in prison" are ordinary questions.
     # Nor is an agency's rule about where he lives: "social services wont let me have him home because
@@ -80,7 +85,8 @@ _YOUNG_ASKER = re.compile(r"\b(?:im|i am|i m) (?:only )?(?:[89]|1[0-7]|eight|nin
 _DISTRESS = re.compile(
     r"\b(?:(?:cant|cannot|can not|cnt) cope|falling apart|breaking down|panic attacks?|at breaking point|"
     r"(?:cant|cannot) take (?:it|this|any ?more)|going to lose it|losing my mind|(?:its|it is|its just) all too much|"
-    r"(?:cant|cannot) handle (?:it|this|any of (?:it|this))|(?:completely|totally|so) overwhelmed)\b"
+    r"(?:cant|cannot) handle (?:it|this|any of (?:it|this))|(?:completely|totally|so) overwhelmed|"
+    r"(?:at|reached) the end of my tether|(?:im|i am|i m) in (?:a|such a) (?:right|real|terrible|awful|bad|complete) (?:state|mess))\b"
 )
 _NEGATED = re.compile(r"\b(?:not|no|never|isnt|arent|wasnt)\s+$")
 
