@@ -141,7 +141,7 @@ def test_help_with_prison_visits_eligibility_and_time_limit():
     assert "Help with Prison Visits" in text and "gov.uk/help-with-prison-visits" in text
     for needed in ("18 or over", "Universal Credit", "Pension Credit", "Income Support", "income-based JSA",
                    "income-related ESA", "HC2 or HC3", "partner", "close relative", "next of kin",
-                   "only visitor in the last 4 weeks", "bringing a child of theirs", "within 28 days"):
+                   "only visitor in the last 4 weeks", "bringing their child", "within 28 days"):
         assert needed in text, needed
 
 
