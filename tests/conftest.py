@@ -37,21 +37,28 @@ def _postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """An empty database at the newest schema: SQLite in a temporary file, then PostgreSQL."""
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database with no tables yet: SQLite in a temporary file, then PostgreSQL."""
     from bot import db
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
-        db.upgrade(url)
         yield url
         db.engine_for(url).dispose()
         db.engine_for.cache_clear()
     else:
         for url in _postgres_database():
-            db.upgrade(url)
             yield url
             db.engine_for(url).dispose()
+
+
+@pytest.fixture
+def database_url(empty_database_url) -> str:
+    """An empty database at the newest schema: SQLite in a temporary file, then PostgreSQL."""
+    from bot import db
+
+    db.upgrade(empty_database_url)
+    return empty_database_url
 
 
 @pytest.fixture

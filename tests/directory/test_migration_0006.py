@@ -1,9 +1,6 @@
 """Migration 0006 on a database that already holds directory entries (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
@@ -11,46 +8,22 @@ from sqlalchemy import create_engine, text
 from bot import db
 
 
-def _scratch_postgres():
-    """A new, empty PostgreSQL database on the test server, dropped afterwards."""
-    import psycopg2
-
-    admin_url = os.environ.get("FC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"fc_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        db.engine_for.cache_clear()
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url_at_0005(request, tmp_path):
+@pytest.fixture
+def url_at_0005(empty_database_url):
     """A database at revision 0005 (before entry states), with one active and one inactive entry."""
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{tmp_path / 'old.db'}"])
-    else:
-        urls = _scratch_postgres()
-    for url in urls:
-        command.upgrade(db.alembic_config(url), "0005")
-        engine = create_engine(url, future=True)
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO organization (id, name, description) VALUES ('o', 'Org', '')"))
-            for service_id, status in (("still-running", "active"), ("gone", "inactive")):
-                conn.execute(
-                    text("INSERT INTO service (id, organization_id, name, description, status, suits_family, suits_young_person, "
-                         "suits_professional, professionals_only) VALUES (:id, 'o', :id, '', :status, true, false, false, false)"),
-                    {"id": service_id, "status": status},
-                )
-        engine.dispose()
-        yield url
-        db.engine_for.cache_clear()
+    url = empty_database_url
+    command.upgrade(db.alembic_config(url), "0005")
+    engine = create_engine(url, future=True)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organization (id, name, description) VALUES ('o', 'Org', '')"))
+        for service_id, status in (("still-running", "active"), ("gone", "inactive")):
+            conn.execute(
+                text("INSERT INTO service (id, organization_id, name, description, status, suits_family, suits_young_person, "
+                     "suits_professional, professionals_only) VALUES (:id, 'o', :id, '', :status, true, false, false, false)"),
+                {"id": service_id, "status": status},
+            )
+    engine.dispose()
+    yield url
 
 
 def test_existing_entries_become_unchecked_or_closed(url_at_0005):
