@@ -138,7 +138,9 @@ def test_places_and_prisons_are_understood_and_remembered(servers):
 
 def test_a_bare_age_answers_the_age_question(servers):
     sender = f"parent-{uuid.uuid4().hex[:8]}"
-    assert response_name(texts(talk(servers, "how do i tell my son his dad is in prison", sender=sender))[0]) == "utter_ask_child_age"
+    # the honesty advice first (issue 13, item 7), then the question whose answer follows
+    first = [response_name(t) for t in texts(talk(servers, "how do i tell my son his dad is in prison", sender=sender))]
+    assert first == ["utter_tell_children_honesty", "utter_ask_child_age"]
     replies = texts(talk(servers, "6", sender=sender))
     assert [response_name(t) for t in replies] == ["utter_tell_children", "utter_tell_children_5_to_11"]
 
@@ -194,7 +196,8 @@ def test_who_supports_grandparent_carers_in_stockton(servers):
     assert names[0] == "utter_directory_local" and "Stockton-on-Tees" in replies[0]
     assert "utter_directory_result" in names
     assert any("Stockton" in t for t in replies[1:])  # the local service comes first
-    assert names[-1] in ("utter_directory_more", "utter_directory_end")
+    # an answer of unchecked entries only ends with the national helpline (issue 13, item 1)
+    assert names[-1] in ("utter_directory_more", "utter_directory_end", "utter_directory_unchecked_helpline")
 
 
 def test_support_near_a_postcode_then_more(servers):

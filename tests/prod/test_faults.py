@@ -85,7 +85,7 @@ def up_to_confirm(conversation: Conversation) -> None:
 # --- (a) a Rasa server dies mid-conversation --------------------------------------------------------
 def test_a_killed_rasa_server_does_not_end_the_conversation(stack):
     talk = Conversation(stack, "kill")
-    assert talk.say("how do i tell my son his dad is in prison") == ["utter_ask_child_age"]
+    assert talk.say("how do i tell my son his dad is in prison") == ["utter_tell_children_honesty", "utter_ask_child_age"]
     assert "utter_tell_children_5_to_11" in talk.say("6")
     stack.kill_instance(0)
     try:
@@ -146,7 +146,7 @@ def test_conversations_and_call_backs_survive_a_restart_of_everything(stack):
     assert names(sent) == ["utter_referral_sent"]
     [case] = cases_for(stack, referral.sender)
     talk = Conversation(stack, "restart")
-    assert talk.say("how do i tell my son his dad is in prison") == ["utter_ask_child_age"]
+    assert talk.say("how do i tell my son his dad is in prison") == ["utter_tell_children_honesty", "utter_ask_child_age"]
 
     stack.stop()
     stack.start()
