@@ -36,11 +36,13 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Awaitable, Callable, Text
 
+import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot.settings import Settings
+from bot.settings import ROOT, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -72,24 +74,28 @@ CANNOT_ANSWER = (
 )
 
 
-def helpline_phone() -> str:
-    """The helpline number domain.yml gives (read by the SMS channel), else the known one."""
+@lru_cache(maxsize=1)
+def _helpline_slots() -> dict[str, str]:
+    """The helpline's number and hours as domain.yml's `helpline_phone` and `helpline_hours`
+    slots give them, read once; the known values where the domain cannot be read."""
+    found = {"helpline_phone": DEFAULT_HELPLINE_PHONE, "helpline_hours": DEFAULT_HELPLINE_HOURS}
     try:
-        from bot.channels.twilio import helpline_phone as from_domain  # late: twilio imports this module
+        slots = yaml.safe_load((ROOT / "domain.yml").read_text())["slots"]
+        for name in found:
+            found[name] = str(slots[name]["initial_value"])
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        pass  # a reply must still go out
+    return found
 
-        return from_domain()
-    except Exception:  # noqa: BLE001 - a reply must still go out
-        return DEFAULT_HELPLINE_PHONE
+
+def helpline_phone() -> str:
+    """The helpline number domain.yml gives, else the known one."""
+    return _helpline_slots()["helpline_phone"]
 
 
 def helpline_hours() -> str:
     """When the helpline answers, as domain.yml gives it, else the known hours."""
-    try:
-        from bot.channels.twilio import helpline_hours as from_domain  # late: twilio imports this module
-
-        return from_domain()
-    except Exception:  # noqa: BLE001 - a reply must still go out
-        return DEFAULT_HELPLINE_HOURS
+    return _helpline_slots()["helpline_hours"]
 
 
 def notice(template: str) -> str:

@@ -38,11 +38,9 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any, Awaitable, Callable, Text
 from urllib.parse import parse_qs
 
-import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
@@ -55,7 +53,7 @@ from twilio.rest import Client
 from bot import db, senders
 from bot.channels import limits, models, sms
 from bot.channels.webchat import clean_message
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 # The twilio library logs each request's URL and headers at INFO: keep it to warnings.
@@ -67,29 +65,13 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_SMS_CHARS = 1600  # Twilio's own limit for one (concatenated) message
 OPTED_OUT = 21610  # Twilio's error: the number replied STOP
-DEFAULT_HELPLINE_PHONE = limits.DEFAULT_HELPLINE_PHONE
-DEFAULT_HELPLINE_HOURS = limits.DEFAULT_HELPLINE_HOURS
 SHUTDOWN_GRACE = 10.0  # seconds turns under way get to finish when the server stops
 
 
-@lru_cache(maxsize=1)
-def helpline_phone() -> str:
-    """The helpline number as domain.yml's `helpline_phone` slot gives it."""
-    try:
-        domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-        return str(domain["slots"]["helpline_phone"]["initial_value"])
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        return DEFAULT_HELPLINE_PHONE
-
-
-@lru_cache(maxsize=1)
-def helpline_hours() -> str:
-    """When the helpline answers, as domain.yml's `helpline_hours` slot gives it."""
-    try:
-        domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-        return str(domain["slots"]["helpline_hours"]["initial_value"])
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        return DEFAULT_HELPLINE_HOURS
+DEFAULT_HELPLINE_PHONE = limits.DEFAULT_HELPLINE_PHONE
+DEFAULT_HELPLINE_HOURS = limits.DEFAULT_HELPLINE_HOURS
+helpline_phone = limits.helpline_phone  # domain.yml's slot, read once (bot.channels.limits)
+helpline_hours = limits.helpline_hours
 
 
 @dataclass(frozen=True)
