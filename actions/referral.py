@@ -7,13 +7,14 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import conversations, db, senders
 from bot.actions_support import guarded
+from bot.dialogue import digression
 from bot.directory import search
 from bot.referrals import cases, form
 from bot.referrals.consent import CONSENT_VERSION, consent_time, parse_consent_time
@@ -30,7 +31,6 @@ REFERRAL_SLOTS = (
     "referral_safe_to_call", "referral_leave_message", "referral_best_time", "referral_note",
     "referral_confirmed", "referral_outcome",
 )
-SAFETY_INTENTS = ("risk_self", "risk_child", "risk_domestic_abuse", "risk_prisoner", "express_distress")
 SMS_CHANNEL = "twilio"
 PHONE_ERRORS = {
     form.NOT_A_NUMBER: "utter_referral_phone_missing",
@@ -108,6 +108,30 @@ class ValidateReferralForm(FormValidationAction):
     ) -> List[Text]:
         # Declined, gave up or stopped at the check: nothing more to ask, the form ends.
         return [] if tracker.get_slot("referral_outcome") else domain_slots
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """A question asked instead of an answer is not stored: the form steps aside (the
+        question is answered, then bot.dialogue.policy offers to carry on). The reply to that
+        offer carries on (the question again) or stops; anything else is an answer."""
+        slot = tracker.get_slot("requested_slot")
+        if slot:
+            text = latest_text(tracker)
+            if digression.just_offered(reversed(tracker.events), FORM):
+                carry_on = digression.resume_answer(text)
+                if carry_on is not None:
+                    events: List[EventType] = [SlotSet(slot, None)]
+                    if not carry_on:
+                        events.append(SlotSet("referral_outcome", "stopped"))
+                    tracker.add_slots(events)
+                    next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+                    return events + ([next_slot] if next_slot else [])
+            intent = tracker.latest_message.get("intent") or {}
+            known_place = slot == "area" and search.council_for(text) is not None
+            if digression.is_topic_question(intent.get("name"), intent.get("confidence")) and not form.reads_as_answer(
+                slot, text, known_place=known_place
+            ):
+                return [ActionExecutionRejected(FORM)]
+        return await super().run(dispatcher, tracker, domain)
 
     def _retry(self, slot: str, response: Optional[str], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """An answer we can't use: say why (if `response`) and ask again, or stop after MAX_TRIES.
@@ -327,14 +351,13 @@ class ActionSubmitReferral(Action):
 
 @guarded
 class ActionStopReferral(Action):
-    """They changed their mind, or a safety message came first: the form has stopped, nothing is kept."""
+    """They changed their mind (stop, cancel, delete my details): the form has stopped, nothing is kept."""
 
     def name(self) -> Text:
         return "action_stop_referral"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        dispatcher.utter_message(response="utter_referral_paused_for_safety" if intent in SAFETY_INTENTS else "utter_referral_stopped")
+        dispatcher.utter_message(response="utter_referral_stopped")
         return await forget_unsent(tracker) + [SlotSet("requested_slot", None)]
 
 

@@ -12,6 +12,8 @@ from typing import Iterable, Mapping, Sequence
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from bot.dialogue.digression import OFFER_PREFIX, looks_like_question
+
 # The UK, plus the Crown Dependencies that share +44 (phonenumbers calls some 07 ranges Guernsey/Jersey).
 UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
 # Numbers a person can be rung back on. Premium, shared-cost, freephone and "personal" 070
@@ -379,6 +381,27 @@ def details(*, name: str | None, phone: str, safe_to_call: bool, leave_message: 
 
 # --- counting tries -------------------------------------------------------------------------
 
+def reads_as_answer(slot: str, text: str, *, known_place: bool = False) -> bool:
+    """Whether `text` reads as a plain answer to the form's question for `slot`, so that it is
+    taken as the answer even when the classifier also sees a topic question in it
+    ("Grace" to "what name?", "evenings", "Stockton"). A message that opens like a question
+    is never a plain answer, except a phone number. `known_place`: the caller found a council
+    in it (the area question)."""
+    if slot == "referral_phone":
+        return sum(c.isdigit() for c in text or "") >= 7
+    if looks_like_question(text):
+        return False
+    if slot in ("referral_consent", "referral_safe_to_call", "referral_leave_message", "referral_confirmed"):
+        return parse_yes_no(text) is not None
+    if slot == "referral_name":
+        return parse_name(text) is not None and len(_words(text)) <= 3
+    if slot == "referral_best_time":
+        return parse_best_time(text) in BEST_TIMES.values() or len(_words(text)) <= 4
+    if slot == "area":
+        return known_place and len(_words(text)) <= 4
+    return True  # the note: whatever they want to say about it, unless it is a question
+
+
 def attempts_at(events: Iterable[Mapping], slot: str) -> int:
     """How many messages the person has sent since the form started asking for `slot`.
 
@@ -389,7 +412,11 @@ def attempts_at(events: Iterable[Mapping], slot: str) -> int:
     count = 0
     for event in events:
         kind = event.get("event")
-        if kind == "slot" and event.get("name") == "requested_slot":
+        if kind == "action" and str(event.get("name", "")).startswith(OFFER_PREFIX):
+            # A question was answered and the form offered to carry on: the question was not
+            # an attempt, and neither is the reply to the offer ("carry on").
+            count = -1
+        elif kind == "slot" and event.get("name") == "requested_slot":
             if event.get("value") != asking:
                 asking, count = event.get("value"), 0
         elif kind in ("restart", "session_started") or (kind == "active_loop" and event.get("name") is None):

@@ -299,9 +299,6 @@ def test_stopping_forgets_the_answers(db_env, dispatcher):
     events = run(ActionStopReferral(), form_tracker(slots=COMPLETE, intent="stop_referral"), dispatcher)
     assert responses(dispatcher) == ["utter_referral_stopped"]
     assert all(slots(events)[s] is None for s in REFERRAL_SLOTS)
-    dispatcher.messages.clear()
-    run(ActionStopReferral(), form_tracker(intent="risk_self"), dispatcher)
-    assert responses(dispatcher) == ["utter_referral_paused_for_safety"]
 
 
 def stamped(tracker: Tracker) -> Tracker:
@@ -357,3 +354,76 @@ def test_cancel_with_the_database_down(monkeypatch, dispatcher):
     monkeypatch.setenv("DATABASE_URL", DB_DOWN)
     run(ActionCancelCallback(), form_tracker(intent="cancel_callback"), dispatcher)
     assert responses(dispatcher) == ["utter_callback_cancel_failed"]
+
+
+# --- a question inside the form, and the offer to carry on (bot/dialogue) ----------------------
+
+def offered(tracker: Tracker) -> Tracker:
+    """The same tracker, with the offer to carry on said just before the latest message."""
+    events = list(tracker.events)
+    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+    events.insert(last_user, {"event": "action", "name": "utter_resume_referral_form"})
+    return Tracker(tracker.sender_id, tracker.slots, tracker.latest_message, events, False, None, tracker.active_loop, "action_listen")
+
+
+def rejected(events) -> bool:
+    return any(e["event"] == "action_execution_rejected" and e["name"] == "referral_form" for e in events)
+
+
+@pytest.mark.parametrize("asking, text, intent", [
+    ("referral_name", "how much does it cost to visit", "ask_visit_costs"),
+    ("referral_name", "can I take the kids on a visit?", "ask_visit_children"),
+    ("referral_best_time", "what ID do I need", "ask_visit_rules"),
+    ("area", "is there anything for kids in leeds?", "ask_find_service"),
+    ("referral_consent", "what happens to my number after?", "ask_capabilities"),
+    ("referral_safe_to_call", "when will he get out", "ask_sentence"),
+    ("referral_note", "how do I book a visit?", "ask_visit_booking"),
+])
+def test_a_question_instead_of_an_answer_is_not_stored(dispatcher, asking, text, intent):
+    events = run(ValidateReferralForm(), form_tracker(asking, text, intent=intent), dispatcher)
+    assert rejected(events)
+    assert not slots(events) and not dispatcher.messages  # nothing kept, nothing said: the question's rule answers
+
+
+@pytest.mark.parametrize("asking, text, intent, expected", [
+    ("referral_name", "Grace", "ask_own_wellbeing", "Grace"),  # a name the classifier reads as a topic
+    ("referral_best_time", "evenings", "ask_visit_booking", "evening"),
+    ("area", "Stockton", "ask_find_service", "Stockton-on-Tees"),
+    ("referral_phone", "07512 345678 is my mobile, can you ring after 6?", "ask_human", "+447512345678"),
+    ("referral_note", "he's out next week and needs somewhere to live", "ask_release_housing",
+     "he's out next week and needs somewhere to live"),
+])
+def test_a_plain_answer_is_taken_even_when_it_sounds_like_a_topic(dispatcher, asking, text, intent, expected):
+    events = run(ValidateReferralForm(), form_tracker(asking, text, intent=intent), dispatcher)
+    assert not rejected(events) and slots(events)[asking] == expected
+
+
+def test_a_low_confidence_topic_is_an_answer(dispatcher):
+    tracker = form_tracker("referral_name", "Jo Brown", intent="ask_money")
+    tracker.latest_message["intent"]["confidence"] = 0.4
+    assert validate(tracker, dispatcher)["referral_name"] == "Jo Brown"
+
+
+@pytest.mark.parametrize("reply", ["carry on", "yes", "Go on then", "ok", "/affirm"])
+def test_carry_on_asks_the_question_again(dispatcher, reply):
+    got = validate(offered(form_tracker("referral_name", reply, intent="affirm")), dispatcher)
+    # The answer "carry on" is not kept; Rasa's form then asks for the first empty slot again.
+    assert got == {"referral_name": None}
+    assert not dispatcher.messages
+
+
+@pytest.mark.parametrize("reply", ["no", "forget it", "not now", "Stop"])
+def test_no_to_carrying_on_stops_with_nothing_kept(dispatcher, reply):
+    got = validate(offered(form_tracker("referral_phone", reply, intent="deny", slots={"referral_name": "Sam"})), dispatcher)
+    assert got["referral_outcome"] == "stopped" and got["requested_slot"] is None and got["referral_phone"] is None
+
+
+def test_an_answer_right_after_the_offer_is_the_answer(dispatcher):
+    assert validate(offered(form_tracker("referral_name", "Sarah", intent="inform")), dispatcher)["referral_name"] == "Sarah"
+    # "no" to "what name?" is skip, but "no" to "shall we carry on?" stops
+    assert validate(form_tracker("referral_name", "no", intent="deny"), dispatcher)["referral_name"] == ""
+
+
+def test_another_question_after_the_offer_is_answered_too(dispatcher):
+    events = run(ValidateReferralForm(), offered(form_tracker("referral_name", "and how long is a visit?", intent="ask_visit_booking")), dispatcher)
+    assert rejected(events)

@@ -85,13 +85,33 @@ def test_stop_part_way_through_stores_nothing(servers):
     assert cases_for(servers, sender) == []
 
 
-def test_a_safety_message_mid_form_gets_the_safety_reply(servers):
+def test_a_safety_message_mid_form_gets_the_safety_reply_then_the_offer(servers):
     sender = f"safety-{uuid.uuid4().hex[:8]}"
     say(servers, sender, "call me back pls")
     say(servers, sender, "yes")
-    replies = say(servers, sender, "i keep thinking about ending it all")
-    assert replies[0] == "utter_risk_self" and replies[-1] == "utter_referral_paused_for_safety"
+    replies = texts(servers.say(sender, "i keep thinking about ending it all"))
+    names = [response_name(t) for t in replies]
+    assert names[0] == "utter_risk_self" and names[-1] == "utter_resume_referral_form"
+    assert "I was asking what name the worker should use" in replies[-1]
     assert cases_for(servers, sender) == []
+    # "no" to carrying on stops it, with nothing saved
+    assert say(servers, sender, "no") == ["utter_referral_stopped"]
+    assert cases_for(servers, sender) == []
+
+
+def test_a_question_inside_the_form_is_answered_then_it_carries_on(servers):
+    sender = f"digress-{uuid.uuid4().hex[:8]}"
+    say(servers, sender, "can someone ring me back")
+    assert say(servers, sender, "yes") == ["utter_ask_referral_form_referral_name"]
+    replies = say(servers, sender, "how much does it cost to visit")
+    assert replies[0] == "utter_visit_costs" and replies[-1] == "utter_resume_referral_form"
+    assert say(servers, sender, "carry on") == ["utter_ask_referral_form_referral_name"]
+    assert say(servers, sender, "Sam") == ["utter_ask_referral_form_referral_phone"]
+    # a second question, then the answer straight after the offer
+    replies = say(servers, sender, "what ID do i need to take")
+    assert replies[0] == "utter_visit_rules" and replies[-1] == "utter_resume_referral_form"
+    assert say(servers, sender, "07512 345678") == ["utter_ask_referral_form_referral_safe_to_call"]
+    assert cases_for(servers, sender) == []  # nothing stored until it is confirmed
 
 
 def test_delete_my_details_erases_the_case_and_then_the_conversation(servers):

@@ -144,6 +144,30 @@ def test_attempts_count_answers_to_the_current_question_only():
     assert form.attempts_at(events, "referral_phone") == 2
     assert form.attempts_at(events + [{"event": "slot", "name": "requested_slot", "value": "referral_safe_to_call"}], "referral_phone") == 0
     assert form.attempts_at(events + [{"event": "active_loop", "name": None}, {"event": "user"}], "referral_phone") == 0
+    # A question answered inside the form and the offer to carry on: neither the question nor
+    # the reply to the offer ("carry on") is an attempt at the phone number.
+    offer = [{"event": "user", "text": "how do visits work"}, {"event": "action", "name": "utter_resume_referral_form"},
+             {"event": "user", "text": "carry on"}]
+    assert form.attempts_at(events + offer, "referral_phone") == 0
+    assert form.attempts_at(events + offer + [{"event": "user", "text": "789"}], "referral_phone") == 1
+
+
+@pytest.mark.parametrize("slot, text, answer", [
+    ("referral_name", "Grace", True), ("referral_name", "how do I book", False), ("referral_name", "Mary Jane Smith", True),
+    ("referral_name", "can i bring the kids", False), ("referral_phone", "07512 345678", True),
+    ("referral_phone", "what number?", False), ("referral_consent", "yes that's fine", True),
+    ("referral_consent", "is it confidential?", False), ("referral_best_time", "after 6pm", True),
+    ("referral_best_time", "what are visiting times?", False), ("referral_note", "worried about money", True),
+    ("referral_note", "how do I send him money?", False),
+])
+def test_reads_as_answer(slot, text, answer):
+    assert form.reads_as_answer(slot, text) is answer
+
+
+def test_reads_as_answer_area_needs_a_known_place():
+    assert form.reads_as_answer("area", "Leeds", known_place=True)
+    assert not form.reads_as_answer("area", "Leeds", known_place=False)
+    assert not form.reads_as_answer("area", "anything in Leeds?", known_place=True)
 
 
 # --- consent ---------------------------------------------------------------------------------

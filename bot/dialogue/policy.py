@@ -1,0 +1,75 @@
+"""Rasa's RulePolicy, with the offer to carry on a form after a question asked inside it.
+
+Rasa's own behaviour after a form rejects a reply and a rule answers it is to run the
+form again, which repeats its question as if nothing had happened. Here the assistant
+instead offers to carry on ("Shall we carry on with your call back? I was asking for a
+name.", response `utter_resume_<form>`), and sends whatever comes next back to the form,
+whose validation reads it as carry on, stop, the answer, or another question
+(bot.dialogue.digression). Messages the form never reads (its slot mappings'
+`not_intent`: safety, stop, cancel, delete) keep their own rules.
+"""
+from __future__ import annotations
+
+from typing import Optional, Text, Tuple
+
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.dialogue import digression
+
+SOURCE = "form_digression"
+
+
+def _excluded_intents(domain: Domain, slot_name: Optional[Text]) -> set[Text]:
+    """Intents the requested slot's mappings never take (`not_intent`)."""
+    for slot in domain.slots:
+        if slot.name == slot_name:
+            return {intent for mapping in slot.mappings for intent in mapping.get("not_intent", [])}
+    return set()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
+class FormRulePolicy(RulePolicy):
+    """RulePolicy plus: after a question answered inside a form, offer to carry on."""
+
+    def _predict(self, tracker: DialogueStateTracker, domain: Domain) -> Tuple[PolicyPrediction, Optional[Text]]:
+        override = self._digression_action(tracker, domain)
+        if override is not None:
+            return self._rule_prediction(self._prediction_result(override, tracker, domain), SOURCE), SOURCE
+        prediction, source = super()._predict(tracker, domain)
+        loop = tracker.active_loop_name
+        if (
+            loop
+            and tracker.is_active_loop_rejected
+            and tracker.latest_action_name not in (ACTION_LISTEN_NAME, loop)
+            and prediction.max_confidence > 0
+            and domain.action_names_or_texts[prediction.max_confidence_index] == loop
+            and digression.offer_name(loop) in domain.action_names_or_texts
+        ):
+            # A rule answered something the form could not take, and Rasa would now repeat
+            # the form's question: offer to carry on instead.
+            return self._rule_prediction(self._prediction_result(digression.offer_name(loop), tracker, domain), SOURCE), SOURCE
+        return prediction, source
+
+    @staticmethod
+    def _digression_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
+        loop = tracker.active_loop_name
+        if not loop or not tracker.is_active_loop_rejected:
+            return None
+        offer = digression.offer_name(loop)
+        if tracker.latest_action_name == offer:
+            return ACTION_LISTEN_NAME  # the offer is a question: wait for the reply
+        if tracker.latest_action_name != ACTION_LISTEN_NAME:
+            return None
+        newest_first = (event.as_dict() for event in reversed(tracker.events))
+        if not digression.just_offered(newest_first, loop):
+            return None
+        intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
+        if intent in _excluded_intents(domain, tracker.get_slot(REQUESTED_SLOT)):
+            return None  # safety, stop, cancel, delete: their own rules
+        return loop  # the form reads the reply to its offer
+
