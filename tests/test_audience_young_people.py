@@ -1,0 +1,181 @@
+"""Answers for young people (slot audience = young_person), issue 14 item 3.
+
+A young person who says their age ("im 14") should not get the answer written for an adult family
+member. Each response below has a young_person variant at the top of its list; these tests check it is
+there, fits one text message, and carries the fact it must carry. The last test records the topic
+responses judged to read right for a young person as they are. Sources are in the comment above each
+response in domain.yml (checked 2026-12-04).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN_TEXT = (ROOT / "domain.yml").read_text()
+DOMAIN = yaml.safe_load(DOMAIN_TEXT)
+SAMPLE_SLOTS = {"helpline_phone": "0808 808 3444", "helpline_hours": "Mon-Fri 10am-5pm"}
+
+CHILDLINE = "0800 1111"  # childline.org.uk/pages/about.aspx ("Call free on 0800 1111"), checked 2026-12-04
+NATION_SAFE_FOR = "holds for every nation"
+
+# response -> what the young person's answer must say (regular expressions, all must match)
+KEY_FACTS = {
+    # under-16s come with an adult (HMPPS Annex A; nidirect), 16-17 may go alone with their own ID
+    "utter_visit_booking": [r"under-16s must come with an adult", r"16 or 17", r"own ID", r"check with the prison"],
+    # ID by age: none of their own for accompanied under-16s in England and Wales; NI birth certificate; Scotland ask
+    "utter_visit_rules": [r"under-16s with an adult don't need their own", r"PASS card with a reference number",
+                          r"Northern Ireland: a child with an adult brings a birth certificate", r"Scotland: ask the prison"],
+    "utter_visit_first": [r"under 16, you go in with the adult", r"searched, children too"],
+    "utter_visit_first_2": [CHILDLINE],
+    "utter_visit_children_2": [r"Schools can authorise time off for visits", r"under 16, the adult you come with looks after you"],
+    "utter_keep_in_touch": [r"Writing letters", r"Email a Prisoner"],
+    # Childline first, not the adults' GP-and-Samaritans answer
+    "utter_own_wellbeing": [r"Childline", CHILDLINE, r"childline\.org\.uk", r"none of it is your fault"],
+    "utter_own_wellbeing_2": [r"adult you trust", r"teacher"],
+    "utter_bullying_2": [r"adult you trust", r"999"],
+    "utter_arrest_2": [r"not your fault", CHILDLINE],
+    "utter_find_prison": [r"adult you trust", r"solicitor"],
+    "utter_release_prepare": [r"adult who looks after you"],
+    "utter_release_prepare_2": [r"adult you trust", CHILDLINE],
+    "utter_release_adjusting": [r"Mixed feelings are normal", r"adult you trust"],
+    "utter_release_adjusting_2": [r"999", CHILDLINE],
+    "utter_bad_news": [r"chaplain", CHILDLINE],
+    "utter_death_in_custody": [r"family liaison officer", r"adult you trust", CHILDLINE],
+    # adults' topics: a short pointer to a trusted adult (and Childline) instead of benefits advice
+    "utter_money": [r"adult you trust", CHILDLINE],
+    "utter_money_2": [r"Citizens Advice", r"\{helpline_phone\}", r"\{helpline_hours\}"],
+    "utter_housing": [r"adult you trust", CHILDLINE],
+    "utter_housing_2": [r"teacher you trust"],
+    "utter_kinship_care": [r"grandparents", r"adult you trust", CHILDLINE],
+    "utter_kinship_care_2": [r"teacher you trust"],
+}
+# Responses that also have nation variants: the young person's answer must hold in every nation, because
+# Rasa picks at random among the conditional variants that match.
+WITH_NATION_VARIANTS = {"utter_visit_booking", "utter_visit_rules", "utter_keep_in_touch", "utter_find_prison", "utter_housing"}
+ADULT_ONLY_WORDS = re.compile(r"\bGP\b|Samaritans|Universal Credit|Housing Benefit|your child\b|the children\b|tenancy", re.I)
+
+
+def is_young_person(item: dict) -> bool:
+    return any(c.get("name") == "audience" and c.get("value") == "young_person" for c in item.get("condition", []))
+
+
+def young_person_variant(name: str) -> dict:
+    found = [item for item in DOMAIN["responses"][name] if is_young_person(item)]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def rendered(text: str) -> str:
+    return text.format(**SAMPLE_SLOTS)
+
+
+@pytest.mark.parametrize("name", sorted(KEY_FACTS))
+def test_young_person_variant_exists_first_fits_an_sms_and_carries_its_fact(name):
+    items = DOMAIN["responses"][name]
+    assert is_young_person(items[0]), f"{name}: the young person's variant goes at the top"
+    text = young_person_variant(name)["text"]
+    assert len(rendered(text)) <= 320, (name, len(rendered(text)))
+    for fact in KEY_FACTS[name]:
+        assert re.search(fact, text), (name, fact)
+    assert not ADULT_ONLY_WORDS.search(text), name
+
+
+@pytest.mark.parametrize("name", sorted(KEY_FACTS))
+def test_young_person_variant_keeps_the_buttons_or_fitting_ones(name):
+    default = [item for item in DOMAIN["responses"][name] if "condition" not in item][0]
+    variant = young_person_variant(name)
+    assert bool(default.get("buttons")) == bool(variant.get("buttons")), name
+    if default.get("buttons"):
+        assert len(variant["buttons"]) == len(default["buttons"]), name
+
+
+@pytest.mark.parametrize("name", sorted(KEY_FACTS))
+def test_each_changed_response_records_its_young_person_source(name):
+    lines = DOMAIN_TEXT.splitlines()
+    i = lines.index(f"  {name}:")
+    assert lines[i - 1].strip().startswith("#") and "young person:" in lines[i - 1], name
+    assert "checked 2026-12-04" in lines[i - 1], name
+
+
+def test_the_wellbeing_answer_for_young_people_is_childline_not_the_gp_and_samaritans():
+    text = young_person_variant("utter_own_wellbeing")["text"] + young_person_variant("utter_own_wellbeing_2")["text"]
+    assert text.index("Childline") < len(young_person_variant("utter_own_wellbeing")["text"])
+    assert "Samaritans" not in text and "GP" not in text
+
+
+def test_nation_variants_are_left_alone_and_the_young_person_answer_names_no_single_nations_system():
+    for name in WITH_NATION_VARIANTS:
+        items = DOMAIN["responses"][name]
+        nations = [c["value"] for item in items for c in item.get("condition", []) if c["name"] == "nation"]
+        assert nations, name  # the nation variants are still there
+        text = young_person_variant(name)["text"]
+        # nothing that only one nation's prisons use, unless the sentence says which nation it is about
+        assert not re.search(r"gov\.uk/|Prisoner Location Service|visitor list|visiting order", text), name
+
+
+def test_the_young_person_visit_booking_answer_says_under_16s_come_with_an_adult():
+    text = young_person_variant("utter_visit_booking")["text"]
+    assert "under-16s must come with an adult" in text
+    assert "adult you trust" in text
+
+
+# Topic responses a young person may ask about that need NO separate version: the shared text already
+# reads right for someone under 18 (or already has a young_person variant of its own).
+SHARED = {
+    "utter_visit_booking_2": "visit entitlements (remand, sentenced, first visit timing) are the same for every visitor",
+    "utter_visit_rules_2": "searches, lockers, never take anything in: the same for everyone, children included",
+    "utter_visitors_centre": "describes the place; nothing adult-only",
+    "utter_visit_children": "already has a young_person variant (16 or 17, own ID, under-16s with an adult)",
+    "utter_keep_in_touch_2": "video calls, voicemail, Storybook Dads: reads right for a young person",
+    "utter_send_money": "how money is sent; factual for anyone (debit card needed), nothing to change",
+    "utter_child_feelings": "already has a young_person variant with Childline",
+    "utter_child_feelings_2": "already has a young_person variant",
+    "utter_bullying": "already has a young_person variant (telling friends, being judged)",
+    "utter_school_young_person": "already written for young people; checked against seed 003 Annex 3 (no questions about the crime, authorised absence)",
+    "utter_arrest": "explains police custody; includes the under-18 rule; nothing adult-only",
+    "utter_court": "explains the courts; nothing adult-only",
+    "utter_court_2": "already says a parent or guardian must go to youth court with anyone under 16",
+    "utter_next_remand": "explains remand and visits; reads right",
+    "utter_sentence": "explains release part-way through; reads right",
+    "utter_sentence_2": "explains life, IPP and suspended sentences; reads right",
+    "utter_next_sentenced": "the steps after sentence; reads right (the young person's own versions are behind its buttons)",
+    "utter_youth_custody": "explains youth custody; reads right",
+    "utter_youth_custody_2": "already says under-18s must come with an adult",
+    "utter_bad_news_2": "Special Purpose Licence and the helpline: information the family needs, reads right",
+    "utter_death_in_custody_2": "the Ombudsman investigates and contacts the family: reads right",
+    "utter_death_in_custody_3": "INQUEST and the helpline for the family: reads right",
+    "utter_risk_self": "already has a young_person variant",
+    "utter_risk_child": "already has a young_person variant",
+    "utter_express_distress": "already has a young_person variant",
+}
+# Skipped on purpose: the young person's version would differ by nation (see the report), so the nation
+# variants stay the only conditional ones.
+SKIPPED_NATION_DEPENDENT = {
+    "utter_visit_costs": "Help with Prison Visits: claim from 18 for England and Wales, from 16 for a Scottish prison; NI differs",
+    "utter_visit_costs_2": "eligibility and where to claim differ by nation",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_shared_answers_need_no_young_person_version(name):
+    items = DOMAIN["responses"][name]
+    own = [item for item in items if is_young_person(item)]
+    if "already has a young_person variant" in SHARED[name]:
+        assert own, name
+        return
+    assert not own, f"{name} was judged shared: update SHARED if it now has its own version"
+    # what a young person gets here is the shared text: nothing in it is only for adults
+    for item in items:
+        if "condition" not in item:
+            assert not ADULT_ONLY_WORDS.search(item["text"]), name
+
+
+def test_skipped_nation_dependent_answers_are_recorded():
+    for name in SKIPPED_NATION_DEPENDENT:
+        items = DOMAIN["responses"][name]
+        assert not any(is_young_person(item) for item in items), name
+        assert any(c["name"] == "nation" for item in items for c in item.get("condition", [])), name
