@@ -8,10 +8,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/current.tar.gz
 NLU_EVAL_MODEL := models/nlu-eval.tar.gz
-# Held-out intent accuracy below which `make test` fails. The product target is 0.90 (issues 2
-# and 13); it was 0.903 before issue 13's 18 new intents and is 0.886 with them (docs/nlu.md), so
-# this guards just under today's figure against regressions until the target is reached again.
-NLU_MIN_ACCURACY ?= 0.88
+# Held-out intent accuracy below which `make test` fails. The product target is 0.90 (issues 2,
+# 13 and 14); measured 0.901 after issue 13's boundary review (docs/nlu.md). The guard sits a
+# point under it, as before, so that the split's random variation alone does not fail CI.
+NLU_MIN_ACCURACY ?= 0.89
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -15,7 +15,7 @@ from typing import Optional, Text, Tuple
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -24,12 +24,15 @@ from bot.dialogue import digression
 SOURCE = "form_digression"
 
 
-def _excluded_intents(domain: Domain, slot_name: Optional[Text]) -> set[Text]:
-    """Intents the requested slot's mappings never take (`not_intent`)."""
+def _excluded_intents(domain: Domain, form: Text) -> set[Text]:
+    """Intents the form's own slot mappings never take (`not_intent`): messages with rules of
+    their own inside the form (safety, stop, cancel, delete)."""
+    excluded: set[Text] = set()
     for slot in domain.slots:
-        if slot.name == slot_name:
-            return {intent for mapping in slot.mappings for intent in mapping.get("not_intent", [])}
-    return set()
+        for mapping in slot.mappings:
+            if any(condition.get("active_loop") == form for condition in mapping.get("conditions", [])):
+                excluded.update(mapping.get("not_intent", []))
+    return excluded
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
@@ -69,7 +72,7 @@ class FormRulePolicy(RulePolicy):
         if not digression.just_offered(newest_first, loop):
             return None
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if intent in _excluded_intents(domain, tracker.get_slot(REQUESTED_SLOT)):
+        if intent in _excluded_intents(domain, loop):
             return None  # safety, stop, cancel, delete: their own rules
         return loop  # the form reads the reply to its offer
 

@@ -1,0 +1,58 @@
+"""bot.dialogue.policy.FormRulePolicy's own decisions, on real Rasa trackers and the real domain.
+(Whole conversations through the trained model: tests/stories/test_digressions.yml, tests/e2e.)"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.dialogue.policy import FormRulePolicy, _excluded_intents
+
+DOMAIN = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
+FORM = "referral_form"
+
+
+def tracker(*events):
+    return DialogueStateTracker.from_events("t", [ActionExecuted("action_listen"), *events], slots=DOMAIN.slots)
+
+
+def user(intent, text="x"):
+    return UserUttered(text, {"name": intent, "confidence": 0.9})
+
+
+def in_form_rejected(question="ask_visit_costs"):
+    """The form asked for a name; the reply was a question, which the form rejected."""
+    return [
+        user("request_callback"), ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "referral_name"),
+        ActionExecuted("action_listen"), user(question), ActionExecutionRejected(FORM),
+    ]
+
+
+def test_the_forms_own_intents_are_read_from_its_slot_mappings():
+    excluded = _excluded_intents(DOMAIN, FORM)
+    assert {"risk_self", "stop_referral", "cancel_callback", "delete_my_data"} <= excluded
+    assert "ask_visit_costs" not in excluded and _excluded_intents(DOMAIN, "no_such_form") == set()
+
+
+def test_after_the_offer_it_waits_for_the_reply():
+    t = tracker(*in_form_rejected(), ActionExecuted("utter_visit_costs"), ActionExecuted("utter_resume_referral_form"))
+    assert FormRulePolicy._digression_action(t, DOMAIN) == "action_listen"
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("affirm", FORM), ("inform", FORM), ("nlu_fallback", FORM), ("ask_money", FORM),  # the form reads them
+    ("stop_referral", None), ("risk_self", None), ("delete_my_data", None),  # their own rules
+])
+def test_the_reply_to_the_offer_goes_to_the_form_unless_it_has_its_own_rule(reply, expected):
+    t = tracker(*in_form_rejected(), ActionExecuted("utter_visit_costs"), ActionExecuted("utter_resume_referral_form"),
+                ActionExecuted("action_listen"), user(reply))
+    assert FormRulePolicy._digression_action(t, DOMAIN) == expected
+
+
+def test_nothing_to_do_outside_a_rejected_form():
+    assert FormRulePolicy._digression_action(tracker(user("ask_money")), DOMAIN) is None
+    t = tracker(user("request_callback"), ActionExecuted(FORM), ActiveLoop(FORM), ActionExecuted("action_listen"), user("inform"))
+    assert FormRulePolicy._digression_action(t, DOMAIN) is None  # the form takes it (Rasa's own happy path)
