@@ -116,22 +116,39 @@ class ValidateReferralForm(FormValidationAction):
         slot = tracker.get_slot("requested_slot")
         if slot:
             text = latest_text(tracker)
-            if digression.just_offered(reversed(tracker.events), FORM):
+            if digression.is_stop_request(text):
+                # "actually no, forget it" read as a name or a "no" would carry the form on
+                return await self._stop(slot, dispatcher, tracker, domain)
+            offered = digression.just_offered(reversed(tracker.events), FORM)
+            if offered:
                 carry_on = digression.resume_answer(text)
-                if carry_on is not None:
-                    events: List[EventType] = [SlotSet(slot, None)]
-                    if not carry_on:
-                        events.append(SlotSet("referral_outcome", "stopped"))
-                    tracker.add_slots(events)
-                    next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
-                    return events + ([next_slot] if next_slot else [])
+                if carry_on is False:
+                    return await self._stop(slot, dispatcher, tracker, domain)
+                if carry_on:
+                    return [SlotSet(slot, None)]  # not an answer: the form asks its question again
             intent = tracker.latest_message.get("intent") or {}
             known_place = slot == "area" and search.council_for(text) is not None
             if digression.is_topic_question(intent.get("name"), intent.get("confidence")) and not form.reads_as_answer(
                 slot, text, known_place=known_place
             ):
-                return [ActionExecutionRejected(FORM)]
+                # Rasa may already have copied the text into the slot (from_text): take it out.
+                return [SlotSet(slot, None), ActionExecutionRejected(FORM)]
+            if offered:
+                # After a rejection Rasa does not copy the reply into the slot it was asking for
+                # (ActionExtractSlots), so the answer to the question is read here.
+                validated = getattr(self, f"validate_{slot}")(text, dispatcher, tracker, domain)
+                events: List[EventType] = [SlotSet(name, value) for name, value in validated.items()]
+                tracker.add_slots(events)
+                next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+                return events + ([next_slot] if next_slot else [])
         return await super().run(dispatcher, tracker, domain)
+
+    async def _stop(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """End the form here with nothing kept (action_submit_referral says so)."""
+        events: List[EventType] = [SlotSet(slot, None), SlotSet("referral_outcome", "stopped")]
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)  # none: required_slots is []
+        return events + ([next_slot] if next_slot else [])
 
     def _retry(self, slot: str, response: Optional[str], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """An answer we can't use: say why (if `response`) and ask again, or stop after MAX_TRIES.

@@ -88,6 +88,22 @@ _STOP = _join([
 ])
 
 
+# Said at any question of a form, these stop it, whatever the classifier made of them: "no"
+# alone is an answer at some questions (skip the name, no voicemail), these never are.
+_STOP_ANYWHERE = re.compile(
+    r"\b(forget (it|about it|this|the call( back)?)|changed my mind|change of mind|never ?mind|dont bother|"
+    r"stop (this|it|asking|the call( back)?|now)|cancel (it|this|that|the call( back)?)|leave it( there)?$|"
+    r"dont want (a|the|to be) (call|ring|phone)|dont want to do this|not interested)\b|^stop( please)?$"
+)
+
+
+def is_stop_request(text: str) -> bool:
+    """'actually no forget it', 'changed my mind', 'stop asking': stop the form."""
+    if (text or "").strip().lower() == "/stop_referral":
+        return True
+    return bool(_STOP_ANYWHERE.search(_normal(text)))
+
+
 def bot_action_before_latest_message(newest_first: Iterable[Mapping[str, Any]]) -> str | None:
     """The last action the assistant ran before the latest user message (action_listen aside),
     from the tracker's events as dicts, newest first."""

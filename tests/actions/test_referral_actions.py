@@ -382,7 +382,8 @@ def rejected(events) -> bool:
 def test_a_question_instead_of_an_answer_is_not_stored(dispatcher, asking, text, intent):
     events = run(ValidateReferralForm(), form_tracker(asking, text, intent=intent), dispatcher)
     assert rejected(events)
-    assert not slots(events) and not dispatcher.messages  # nothing kept, nothing said: the question's rule answers
+    # Rasa had copied the text into the slot; it is taken out. Nothing said: the question's rule answers.
+    assert slots(events) == {asking: None} and not dispatcher.messages
 
 
 @pytest.mark.parametrize("asking, text, intent, expected", [
@@ -418,8 +419,19 @@ def test_no_to_carrying_on_stops_with_nothing_kept(dispatcher, reply):
     assert got["referral_outcome"] == "stopped" and got["requested_slot"] is None and got["referral_phone"] is None
 
 
+def after_rejection(tracker: Tracker) -> Tracker:
+    """As Rasa sends it after the offer: the loop was rejected, so the reply was not copied into the slot."""
+    events = [e for e in tracker.events if not (e["event"] == "slot" and e["name"] == tracker.slots["requested_slot"])]
+    slots_now = {**tracker.slots, tracker.slots["requested_slot"]: None}
+    return Tracker(tracker.sender_id, slots_now, tracker.latest_message, events, False, None, tracker.active_loop, "action_listen")
+
+
 def test_an_answer_right_after_the_offer_is_the_answer(dispatcher):
     assert validate(offered(form_tracker("referral_name", "Sarah", intent="inform")), dispatcher)["referral_name"] == "Sarah"
+    tracker = after_rejection(offered(form_tracker("referral_phone", "07512 345678", intent="out_of_scope")))
+    assert validate(tracker, dispatcher)["referral_phone"] == "+447512345678"
+    bad = after_rejection(offered(form_tracker("referral_phone", "12", intent="out_of_scope")))
+    assert validate(bad, dispatcher)["referral_phone"] is None and responses(dispatcher) == ["utter_referral_phone_missing"]
     # "no" to "what name?" is skip, but "no" to "shall we carry on?" stops
     assert validate(form_tracker("referral_name", "no", intent="deny"), dispatcher)["referral_name"] == ""
 
@@ -427,3 +439,9 @@ def test_an_answer_right_after_the_offer_is_the_answer(dispatcher):
 def test_another_question_after_the_offer_is_answered_too(dispatcher):
     events = run(ValidateReferralForm(), offered(form_tracker("referral_name", "and how long is a visit?", intent="ask_visit_booking")), dispatcher)
     assert rejected(events)
+
+
+@pytest.mark.parametrize("asking, text", [("referral_name", "actually no forget it"), ("referral_phone", "changed my mind sorry")])
+def test_forget_it_stops_at_any_question_whatever_the_intent(dispatcher, asking, text):
+    got = validate(form_tracker(asking, text, intent="deny"), dispatcher)
+    assert got["referral_outcome"] == "stopped" and got[asking] is None and got["requested_slot"] is None

@@ -45,3 +45,13 @@ def test_the_action_before_the_latest_message():
     assert digression.bot_action_before_latest_message(newest_first) == "utter_resume_referral_form"
     assert digression.just_offered(newest_first, "referral_form")
     assert not digression.just_offered(list(reversed(events[:4])), "referral_form")
+
+
+@pytest.mark.parametrize("text, stop", [
+    ("actually no forget it", True), ("changed my mind", True), ("stop asking me", True), ("never mind", True),
+    ("i dont want a call now", True), ("forget about it", True), ("/stop_referral", True),
+    ("no", False), ("skip", False), ("Sam", False), ("please dont leave a message", False), ("stop", True),
+    ("can i stop him calling my mum", False),
+])
+def test_stop_requests(text, stop):
+    assert digression.is_stop_request(text) is stop
