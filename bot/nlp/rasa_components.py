@@ -249,7 +249,9 @@ class OtherLanguageClassifier(GraphComponent):
 _FILLER = frozenset(
     "i im am a an the his her my its it is in at near from live living we were are hes shes on and just only "
     "about age aged years year yrs old yo she he they theyre been got ok okay yes so well erm um council area "
-    "postcode prison hmp yoi jail of our me ma mam me were based lives currently now".split()
+    "postcode prison hmp yoi jail of our me ma mam me were based lives currently now "
+    # a place asked about again, after an answer: "what about Sunderland", "how about durham then"
+    "what how wot abt then instead also".split()
 )
 
 

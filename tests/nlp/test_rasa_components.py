@@ -150,6 +150,9 @@ def test_safety_net_ignores_button_payloads(storage, context):
         ("Stockton", [{"entity": "area", "start": 0, "end": 8, "value": "Stockton-on-Tees"}], "inform"),
         ("im in stockton", [{"entity": "area", "start": 6, "end": 14, "value": "Stockton-on-Tees"}], "inform"),
         ("6", [{"entity": "number", "start": 0, "end": 1, "value": "6"}], "inform"),
+        # a follow-up naming another place (issue 14): the search runs again there
+        ("what about Sunderland", [{"entity": "area", "start": 11, "end": 21, "value": "Sunderland"}], "inform"),
+        ("how about durham then?", [{"entity": "area", "start": 10, "end": 16, "value": "County Durham"}], "inform"),
         ("visiting times at hmp durham", [{"entity": "prison", "start": 18, "end": 28, "value": "HMP Durham"}], "ask_visit_booking"),
         ("how do i book", [], "ask_visit_booking"),
     ],
