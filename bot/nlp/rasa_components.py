@@ -168,8 +168,15 @@ class NeedEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 def _set_intent(message: Message, name: str) -> None:
-    """Make `name` the top intent with full confidence, keeping the classifier's ranking below it."""
-    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != name]
+    """Make `name` the top intent with full confidence, keeping the classifier's ranking below it
+    at half its confidence: the FallbackClassifier's ambiguity check (top two within 0.05) would
+    otherwise undo a decided override whose runner-up the classifier was sure of ("what about
+    Sunderland": inform over out_of_scope at 0.97)."""
+    ranking = [
+        {**r, PREDICTED_CONFIDENCE_KEY: r.get(PREDICTED_CONFIDENCE_KEY, 0.0) / 2}
+        for r in message.get(INTENT_RANKING_KEY, [])
+        if r.get(INTENT_NAME_KEY) != name
+    ]
     top = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
     message.set(INTENT, top, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)

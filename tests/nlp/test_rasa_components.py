@@ -199,3 +199,16 @@ def test_a_lexicon_split_over_two_files_is_joined(tmp_path):
     component = LinearIntentClassifier({"embedding_weight": 0.0}, storage, Resource("linear"))
     component.train(TrainingData(training_examples=examples, lookup_tables=tables))
     assert component._model.lexicons["lexicon_ask_visit_rules"] == ["what id", "wot can i take"]
+
+
+def test_an_override_is_not_undone_by_the_fallbacks_ambiguity_check(storage, context):
+    """The classifier was sure of out_of_scope (0.97); the short-answer rule makes it inform. The
+    ranking below keeps its order at half confidence, so top two are never within 0.05."""
+    classifier = ShortAnswerClassifier.create({}, storage, Resource("short"), context)
+    msg = message("what about Sunderland", entities=[{"entity": "area", "start": 11, "end": 21, "value": "Sunderland"}])
+    msg.set(INTENT, {"name": "out_of_scope", "confidence": 0.97})
+    msg.set("intent_ranking", [{"name": "out_of_scope", "confidence": 0.97}, {"name": "inform", "confidence": 0.02}])
+    (msg,) = classifier.process([msg])
+    ranking = msg.get("intent_ranking")
+    assert [r["name"] for r in ranking] == ["inform", "out_of_scope"]
+    assert ranking[0]["confidence"] - ranking[1]["confidence"] > 0.05
