@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_facts import comment_above  # the comment lines above a response: its recorded source
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_TEXT = (ROOT / "domain.yml").read_text()
@@ -33,16 +34,6 @@ def professional_variant(name: str) -> dict:
 def default_variant(name: str) -> dict:
     [item] = [item for item in DOMAIN["responses"][name] if "condition" not in item]
     return item
-
-
-def comment_above(name: str) -> str:
-    lines = DOMAIN_TEXT.splitlines()
-    i = lines.index(f"  {name}:")
-    found = []
-    while lines[i - 1].strip().startswith("#"):
-        i -= 1
-        found.append(lines[i])
-    return "\n".join(reversed(found))
 
 
 # response -> patterns its professional variant must contain (the key facts it has to carry)

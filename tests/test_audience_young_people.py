@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_facts import comment_above  # the comment lines above a response: its recorded source
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_TEXT = (ROOT / "domain.yml").read_text()
@@ -99,12 +100,7 @@ def test_young_person_variant_keeps_the_buttons_or_fitting_ones(name):
 
 @pytest.mark.parametrize("name", sorted(KEY_FACTS))
 def test_each_changed_response_records_its_young_person_source(name):
-    lines = DOMAIN_TEXT.splitlines()
-    i = lines.index(f"  {name}:")
-    comments = []
-    while lines[i - 1].strip().startswith("#"):
-        i -= 1
-        comments.append(lines[i])
+    comments = comment_above(name).splitlines()
     assert any("young person:" in c and "checked 2026-12-04" in c for c in comments), name
 
 
