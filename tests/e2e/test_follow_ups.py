@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from test_rest import response_name, servers, talk, texts  # noqa: F401  (servers: the same real servers fixture)
+from test_rest import response_name, talk, texts
 
 pytestmark = pytest.mark.e2e
 

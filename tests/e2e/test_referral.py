@@ -12,7 +12,7 @@ from bot import db
 from bot.conversations import process_erasures
 from bot.referrals.consent import CONSENT_VERSION
 from bot.referrals.models import Case, ErasureRequest
-from test_rest import response_name, servers, texts  # noqa: F401  (servers: the same real servers fixture)
+from test_rest import response_name, texts
 
 pytestmark = pytest.mark.e2e
 

@@ -10,35 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cluster import tracker_store_endpoint
-from bot.servers import Servers, free_port
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
-
-
-@pytest.fixture(scope="module")
-def servers(model_path, tmp_path_factory):
-    work = tmp_path_factory.mktemp("e2e")
-    actions_port = free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        yaml.safe_dump(
-            {
-                "action_endpoint": {"url": f"http://localhost:{actions_port}/webhook"},
-                "tracker_store": tracker_store_endpoint(f"sqlite:///{work / 'tracker.db'}"),
-            }
-        )
-    )
-    with Servers(
-        model=model_path, rasa_port=free_port(), actions_port=actions_port, endpoints=endpoints, log_dir=work / "logs",
-        database_url=f"sqlite:///{work / 'families_connect.db'}",
-    ) as running:
-        running.tracker_db = work / "tracker.db"
-        yield running
 
 
 def talk(servers, *messages, sender=None):
