@@ -31,6 +31,8 @@ _QUESTION_WORDS = frozenset(
     "how what whats when where who whos why which can could cn do does dose is are r will would should shall may "
     "did has have am wat wot wht hw wen wer whr wheres y isnt arent cant wont".split()
 )
+
+
 def _normal(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", (text or "").lower().replace("'", "").replace("’", "")).split())
 
@@ -57,7 +59,7 @@ def resume_answer(text: str) -> bool | None:
     """To "shall we carry on?": True to carry on, False to stop, None for anything else
     (the answer to the form's question itself, or another question)."""
     stripped = (text or "").strip().lower()
-    if stripped in ("/affirm", "/resume_form"):
+    if stripped == "/affirm":
         return True
     if stripped in ("/deny", "/stop_referral"):
         return False
@@ -97,11 +99,17 @@ _STOP_ANYWHERE = re.compile(
 )
 
 
+# A stop request is short; a longer message that mentions stopping is about something else
+# ("probation keep asking him to stop it and he won't" as the few words about the call).
+MAX_STOP_WORDS = 7
+
+
 def is_stop_request(text: str) -> bool:
     """'actually no forget it', 'changed my mind', 'stop asking': stop the form."""
     if (text or "").strip().lower() == "/stop_referral":
         return True
-    return bool(_STOP_ANYWHERE.search(_normal(text)))
+    normal = _normal(text)
+    return len(normal.split()) <= MAX_STOP_WORDS and bool(_STOP_ANYWHERE.search(normal))
 
 
 def bot_action_before_latest_message(newest_first: Iterable[Mapping[str, Any]]) -> str | None:

@@ -52,6 +52,7 @@ def test_the_action_before_the_latest_message():
     ("i dont want a call now", True), ("forget about it", True), ("/stop_referral", True),
     ("no", False), ("skip", False), ("Sam", False), ("please dont leave a message", False), ("stop", True),
     ("can i stop him calling my mum", False),
+    ("its about probation, they keep telling him to stop it and he wont listen", False),  # a note, not a stop
 ])
 def test_stop_requests(text, stop):
     assert digression.is_stop_request(text) is stop
