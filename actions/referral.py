@@ -127,9 +127,8 @@ class ValidateReferralForm(FormValidationAction):
                 if carry_on:
                     return [SlotSet(slot, None)]  # not an answer: the form asks its question again
             intent = tracker.latest_message.get("intent") or {}
-            known_place = slot == "area" and search.council_for(text) is not None
             if digression.is_topic_question(intent.get("name"), intent.get("confidence")) and not form.reads_as_answer(
-                slot, text, known_place=known_place
+                slot, text, known_place=slot == "area" and search.council_for(text) is not None
             ):
                 # Rasa may already have copied the text into the slot (from_text): take it out.
                 return [SlotSet(slot, None), ActionExecutionRejected(FORM)]
@@ -137,17 +136,21 @@ class ValidateReferralForm(FormValidationAction):
                 # After a rejection Rasa does not copy the reply into the slot it was asking for
                 # (ActionExtractSlots), so the answer to the question is read here.
                 validated = getattr(self, f"validate_{slot}")(text, dispatcher, tracker, domain)
-                events: List[EventType] = [SlotSet(name, value) for name, value in validated.items()]
-                tracker.add_slots(events)
-                next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
-                return events + ([next_slot] if next_slot else [])
+                return await self._then_next_slot(validated, dispatcher, tracker, domain)
         return await super().run(dispatcher, tracker, domain)
 
     async def _stop(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """End the form here with nothing kept (action_submit_referral says so)."""
-        events: List[EventType] = [SlotSet(slot, None), SlotSet("referral_outcome", "stopped")]
+        return await self._then_next_slot({slot: None, "referral_outcome": "stopped"}, dispatcher, tracker, domain)
+
+    async def _then_next_slot(
+        self, values: Dict[Text, Any], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """These slot values, then the question to ask next, as rasa_sdk's own run gives them
+        (none once referral_outcome is set: required_slots is [])."""
+        events: List[EventType] = [SlotSet(name, value) for name, value in values.items()]
         tracker.add_slots(events)
-        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)  # none: required_slots is []
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
 
     def _retry(self, slot: str, response: Optional[str], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:

@@ -33,16 +33,21 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+def words(text: str) -> list[str]:
+    """Lower-case words without punctuation or apostrophes ("Don't!" -> ["dont"])."""
+    return re.sub(r"[^a-z0-9 ]", " ", (text or "").lower().replace("'", "").replace("’", "")).split()
+
+
 def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", (text or "").lower().replace("'", "").replace("’", "")).split())
+    return " ".join(words(text))
 
 
 def looks_like_question(text: str) -> bool:
     """A question mark, or a first word that opens a question ("how", "can", "wot")."""
     if "?" in (text or ""):
         return True
-    words = _normal(text).split()
-    return bool(words) and words[0] in _QUESTION_WORDS
+    found = words(text)
+    return bool(found) and found[0] in _QUESTION_WORDS
 
 
 def is_topic_question(intent: str | None, confidence: float | None) -> bool:
@@ -66,7 +71,7 @@ def resume_answer(text: str) -> bool | None:
     normal = _normal(text)
     if normal in _RESUME:
         return True
-    if normal in _STOP:
+    if normal in _STOP or is_stop_request(text):
         return False
     return None
 
@@ -83,10 +88,10 @@ _RESUME = _join([
     "please continue", "lets go on", "back to it", "ok go on", "yeah carry on", "yes please carry on",
     "carry on then", "ok lets carry on", "yes thats fine", "ok then", "yes ok", "ye", "yh", "ya",
 ])
+# (with is_stop_request's phrases: "forget it", "never mind", "stop"...)
 _STOP = _join([
-    "no", "n", "nah", "nope", "no thanks", "no thank you", "stop", "forget it", "leave it", "not now",
-    "never mind", "nevermind", "cancel", "dont bother", "no leave it", "no stop", "stop it", "stop please",
-    "not today", "another time", "maybe later", "no forget it", "nah leave it", "no not now", "no ta",
+    "no", "n", "nah", "nope", "no thanks", "no thank you", "not now", "cancel", "no stop",
+    "not today", "another time", "maybe later", "no not now", "no ta",
 ])
 
 

@@ -12,7 +12,7 @@ from typing import Iterable, Mapping, Sequence
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from bot.dialogue.digression import OFFER_PREFIX, looks_like_question
+from bot.dialogue.digression import OFFER_PREFIX, looks_like_question, words
 
 # The UK, plus the Crown Dependencies that share +44 (phonenumbers calls some 07 ranges Guernsey/Jersey).
 UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
@@ -87,8 +87,7 @@ def national_format(e164: str) -> str:
 
 # --- yes / no ---------------------------------------------------------------------------
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9 ]", " ", (text or "").lower().replace("'", "").replace("’", "")).split()
+_words = words  # the same reading of words as the digression's (bot.dialogue.digression)
 
 
 YES_WORDS = frozenset(
