@@ -1,4 +1,5 @@
-""""Delete my details": erase the person's cases now and their conversation moments later. Thin glue over bot.referrals."""
+""""Delete my details": erase the person's cases now and their conversation moments later; "what do you
+know about me?": what the conversation holds. Thin glue over bot.referrals and bot.profile."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db
 from bot.actions_support import guarded
+from bot.profile import known_facts
 from bot.referrals import cases
+from bot.referrals.models import KIND_CALLBACK
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +42,30 @@ class ActionDeleteMyData(Action):
             return []
         dispatcher.utter_message(response="utter_delete_my_data_done")
         return [AllSlotsReset()]
+
+
+@guarded
+class ActionWhatYouKnow(Action):
+    """"What do you know about me?": what this conversation holds (bot.profile.known_facts), whether a
+    call back is open, and how to change or delete it."""
+
+    def name(self) -> Text:
+        return "action_what_you_know"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        def open_callback() -> bool:  # off the event loop
+            with db.session_factory()() as session:
+                return bool(cases.open_cases_for(tracker.sender_id, session=session, kind=KIND_CALLBACK))
+
+        try:
+            has_callback = await asyncio.to_thread(open_callback)
+        except SQLAlchemyError as error:
+            logger.warning("could not look up open call backs: %s", type(error).__name__)
+            has_callback = False  # the rest still answers the question
+        parts = known_facts(tracker.slots, domain.get("responses") or {}, has_callback=has_callback)
+        if parts:
+            dispatcher.utter_message(response="utter_what_you_know", known="; ".join(parts))
+        else:
+            dispatcher.utter_message(response="utter_what_you_know_nothing")
+        dispatcher.utter_message(response="utter_what_you_know_2", retention_days=Settings.from_env().conversation_retention_days)
+        return []

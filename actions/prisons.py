@@ -14,8 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.directory import utter_service
 from bot import db
 from bot.actions_support import guarded
+from bot.dialogue.follow_up import FACET_ENTITY
 from bot.directory import prisons
 from bot.geo import gazetteer
+from bot.nlp.follow_up import TRAVEL
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,11 @@ def _named_prison(tracker: Tracker) -> str | None:
         if entity.get("entity") == "prison" and entity.get("value"):
             return str(entity["value"])
     return tracker.get_slot("prison")
+
+
+def _asks_about_travel(tracker: Tracker) -> bool:
+    """A question about getting there ("how far is it by bus?", read in context by action_follow_up)."""
+    return any(e.get("entity") == FACET_ENTITY and e.get("value") == TRAVEL for e in tracker.latest_message.get("entities") or [])
 
 
 @guarded
@@ -45,6 +52,8 @@ class ActionPrisonInfo(Action):
             # Scotland's and Northern Ireland's own prison services: no GOV.UK page or register
             # address; the nation's variant says who runs it and who supports families there.
             dispatcher.utter_message(response="utter_noted_prison", prison=prison.display_name)
+            if _asks_about_travel(tracker):
+                dispatcher.utter_message(response="utter_prison_travel_costs")
             return [SlotSet("prison", prison.display_name), SlotSet("nation", prison.country.lower().replace(" ", "_"))]
 
         def look_up():  # database work off the event loop
@@ -62,6 +71,8 @@ class ActionPrisonInfo(Action):
             response="utter_prison_page" if info.own_page else "utter_prison_page_find",
             prison=info.name, prison_page=info.page,
         )
+        if _asks_about_travel(tracker):
+            dispatcher.utter_message(response="utter_prison_travel_costs")
         if info.services:
             dispatcher.utter_message(response="utter_prison_services", prison=info.name)
             for service in info.services:

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bot import log_hygiene
+from bot.dialogue.follow_up import is_reread
 from bot.endpoints import action_endpoint, write_endpoints
 from bot.servers import BIN, Servers, wait_for
 from bot.settings import Settings
@@ -145,6 +146,8 @@ def tracker_problems(connection: Any, sender: str, sent: list[str] | None = None
         last_time = row.timestamp
         if row.type_name == "user":
             data = json.loads(row.data)
+            if is_reread(data):
+                continue  # the same message read again in context (action_follow_up), in the same turn
             if turn_open:
                 problems.append(f"user event {row.id} came before the previous turn ended")
             turn_open = True

@@ -19,6 +19,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, de
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.dialogue.follow_up import is_reread
 from bot.referrals.models import KIND_CALLBACK, Case, UsageCount
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def transcript(sender_id: str, *, engine: Engine) -> list[Line]:
             event = json.loads(data or "{}")
             at = _at(timestamp)
             if type_name == "user":
-                lines.append(Line(at, "user", event.get("text") or ""))
+                if not is_reread(event):
+                    lines.append(Line(at, "user", event.get("text") or ""))
             elif type_name == "bot":
                 text = event.get("text") or ""
                 buttons = (event.get("data") or {}).get("buttons") or []
@@ -127,6 +129,7 @@ class _Conversation:
     council: str = ""
     audience: str = ""
     topics: dict[str, int] | None = None
+    last_topic: str | None = None  # the topic of the latest message, while reading in order
 
 
 def _summaries(engine: Engine, sender_ids: list[str] | None = None) -> dict[str, _Conversation]:
@@ -143,12 +146,18 @@ def _summaries(engine: Engine, sender_ids: list[str] | None = None) -> dict[str,
     with engine.connect() as connection:
         for sender_id, type_name, timestamp, intent, data in connection.execute(query.order_by(events.c.id)):
             conversation = found[sender_id]
+            event = json.loads(data or "{}")
             if type_name == "user":
                 conversation.first = conversation.first or _at(timestamp)
-                if is_topic(intent):
+                if is_reread(event) and conversation.last_topic:
+                    # the same message read again in context: count what it meant, once
+                    conversation.topics[conversation.last_topic] -= 1
+                    if not conversation.topics[conversation.last_topic]:
+                        del conversation.topics[conversation.last_topic]
+                conversation.last_topic = intent if is_topic(intent) else None
+                if conversation.last_topic:
                     conversation.topics[intent] += 1
                 continue
-            event = json.loads(data or "{}")
             name, value = event.get("name"), event.get("value")
             if name == "audience" and isinstance(value, str):
                 conversation.audience = value

@@ -61,6 +61,12 @@ def child_age_group_from(entities: Iterable[Entity]) -> str | None:
 
 
 NOTHING_NOTED = "nothing"
+# Facts a message can put right ("I'm not in Stockton any more, I'm in Leeds"): noted as "<fact>_changed".
+CORRECTABLE = ("prison", "area", "audience")
+
+
+def changed(noted: str) -> str:
+    return f"{noted}_changed"
 
 
 def last_noted_from(entities: Iterable[Entity]) -> str | None:
@@ -84,3 +90,35 @@ def prison_page(prison_name: str | None) -> str | None:
     """The GOV.UK page of a prison named by its display name (bot.geo.pages)."""
     prison = gazetteer().find_prison(prison_name) if prison_name else None
     return gov_uk_page(prison) if prison else None
+
+
+# What "what do you know about me?" lists, in this order: each slot's part of the answer is the
+# `utter_known_<slot>` response in domain.yml whose condition matches the slot's value.
+KNOWN_SLOTS = ("audience", "area", "prison", "stage", "child_age_group")
+
+
+def _variant_for(variants: Iterable[Mapping[str, Any]], slots: Mapping[str, Any]) -> str | None:
+    """The text of the response variant whose slot conditions all hold (a conditional one first)."""
+    variants = list(variants)
+    for variant in sorted(variants, key=lambda v: not v.get("condition")):
+        conditions = variant.get("condition") or []
+        if all(c.get("type") == "slot" and slots.get(c.get("name")) == c.get("value") for c in conditions):
+            return variant.get("text")
+    return None
+
+
+def known_facts(slots: Mapping[str, Any], responses: Mapping[str, Any], *, has_callback: bool = False) -> list[str]:
+    """What the conversation holds about the person, in the domain's own words ("your area is Leeds")."""
+    parts = []
+    for slot in KNOWN_SLOTS:
+        value = slots.get(slot)
+        if value in (None, ""):
+            continue
+        text = _variant_for(responses.get(f"utter_known_{slot}") or [], slots)
+        if text:
+            parts.append(text.format(**{slot: value}))
+    if has_callback:
+        text = _variant_for(responses.get("utter_known_callback") or [], slots)
+        if text:
+            parts.append(text)
+    return parts

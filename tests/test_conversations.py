@@ -22,10 +22,13 @@ def tracker_url(tmp_path) -> str:
 
 def save_conversation(tracker_url: str, sender: str, turns: list[tuple], started: float | None = None) -> None:
     """Save a conversation through Rasa's SQLTrackerStore. Turns: ("user", text, intent),
-    ("bot", text), ("slot", name, value), ("pause",), ("resume",)."""
+    ("bot", text), ("slot", name, value), ("pause",), ("resume",), ("reread", text, intent): the
+    message before said again as action_follow_up does (a rewind, then the same words read anew)."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, SlotSet, UserUttered
+    from rasa.shared.core.events import (
+        BotUttered, ConversationPaused, ConversationResumed, SlotSet, UserUttered, UserUtteranceReverted,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     at = started or time.time()
@@ -38,6 +41,10 @@ def save_conversation(tracker_url: str, sender: str, turns: list[tuple], started
             events.append(BotUttered(turn[1], metadata=turn[2] if len(turn) > 2 else {}, timestamp=stamp))
         elif turn[0] == "slot":
             events.append(SlotSet(turn[1], turn[2], timestamp=stamp))
+        elif turn[0] == "reread":
+            events.append(UserUtteranceReverted(timestamp=stamp))
+            events.append(UserUttered(turn[1], {"name": turn[2], "confidence": 1.0}, timestamp=stamp,
+                                      metadata={"reread": "follow_up"}))
         elif turn[0] == "pause":
             events.append(ConversationPaused(timestamp=stamp))
         else:
@@ -68,6 +75,22 @@ def test_transcript_in_order_with_the_worker_marked(tracker_url):
     ]
     assert lines[3].worker == "Sam"
     assert conversations.transcript("nobody", engine=engine(tracker_url)) == []
+
+
+def test_a_follow_up_read_again_in_context_is_shown_and_counted_once(tracker_url, session_for):
+    save_conversation(tracker_url, "chat-1", [
+        ("user", "what id do i need", "ask_visit_rules"),
+        ("bot", "Bring photo ID."),
+        ("user", "what about the kids", "ask_child_feelings"),
+        ("reread", "what about the kids", "ask_visit_children"),
+        ("bot", "Children under 16 don't need their own ID."),
+    ])
+    lines = conversations.transcript("chat-1", engine=engine(tracker_url))
+    assert [line.text for line in lines if line.who == "user"] == ["what id do i need", "what about the kids"]
+    with session_for() as s:
+        rows = conversations.usage(tracker_engine=engine(tracker_url), session=s)
+    topics = {r.topic: r.questions for r in rows if r.topic}
+    assert topics == {"ask_visit_rules": 1, "ask_visit_children": 1}
 
 
 def test_paused_state_follows_the_latest_event(tracker_url):

@@ -1,4 +1,5 @@
-"""Rasa's RulePolicy, with the offer to carry on a form after a question asked inside it.
+"""Rasa's RulePolicy, with the offer to carry on a form after a question asked inside it, and
+short follow-ups sent to action_follow_up to be read against the conversation.
 
 Rasa's own behaviour after a form rejects a reply and a rule answers it is to run the
 form again, which repeats its question as if nothing had happened. Here the assistant
@@ -7,6 +8,11 @@ name.", response `utter_resume_<form>`), and sends whatever comes next back to t
 whose validation reads it as carry on, stop, the answer, or another question
 (bot.dialogue.digression). Messages the form never reads (its slot mappings'
 `not_intent`: safety, stop, cancel, delete) keep their own rules.
+
+A message the NLU marked as a follow-up (entity `follow_up`, bot.nlp.follow_up) goes first to
+action_follow_up, which says it again as the intent it means here (bot.dialogue.follow_up); the
+rules for that intent then answer it. Never for a safety message, and not inside a form, whose
+validation reads every reply itself.
 """
 from __future__ import annotations
 
@@ -19,9 +25,12 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.dialogue import digression
+from bot.dialogue import digression, follow_up
+from bot.nlp.safety import SAFETY_INTENTS
 
 SOURCE = "form_digression"
+FOLLOW_UP_SOURCE = "follow_up"
+FOLLOW_UP_ACTION = "action_follow_up"
 
 
 def _excluded_intents(domain: Domain, form: Text) -> set[Text]:
@@ -40,6 +49,9 @@ class FormRulePolicy(RulePolicy):
     """RulePolicy plus: after a question answered inside a form, offer to carry on."""
 
     def _predict(self, tracker: DialogueStateTracker, domain: Domain) -> Tuple[PolicyPrediction, Optional[Text]]:
+        if self._is_follow_up(tracker, domain):
+            prediction = self._prediction_result(FOLLOW_UP_ACTION, tracker, domain)
+            return self._rule_prediction(prediction, FOLLOW_UP_SOURCE), FOLLOW_UP_SOURCE
         override = self._digression_action(tracker, domain)
         if override is not None:
             return self._rule_prediction(self._prediction_result(override, tracker, domain), SOURCE), SOURCE
@@ -57,6 +69,18 @@ class FormRulePolicy(RulePolicy):
             # the form's question: offer to carry on instead.
             return self._rule_prediction(self._prediction_result(digression.offer_name(loop), tracker, domain), SOURCE), SOURCE
         return prediction, source
+
+    @staticmethod
+    def _is_follow_up(tracker: DialogueStateTracker, domain: Domain) -> bool:
+        """The message just received is a follow-up not yet read in context."""
+        if tracker.active_loop_name or tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:
+            return False
+        if FOLLOW_UP_ACTION not in domain.action_names_or_texts:
+            return False
+        intent = (tracker.latest_message.intent or {}).get("name")
+        if intent in SAFETY_INTENTS or intent == "other_language":
+            return False
+        return follow_up.facet_of(tracker.latest_message.parse_data) is not None
 
     @staticmethod
     def _digression_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:

@@ -38,6 +38,7 @@ from bot.geo.names import (
     YOUTH_CUES,
     normalise,
 )
+from bot.nlp.negation import STRONG, moved_to, negation
 from bot.nlp.textmap import normalise_mapped
 
 NAME_LABEL = "NAME"
@@ -360,6 +361,36 @@ def nation_from(matches: Iterable[PlaceMatch], gazetteer: Gazetteer) -> tuple[st
                 if nation:
                     return nation, match
     return None
+
+
+def kept_places(text: str, matches: Iterable[PlaceMatch], gazetteer: Gazetteer) -> tuple[list[PlaceMatch], set[str]]:
+    """The places a message states, and the kinds (AREA, PRISON) it corrected.
+
+    A place the message takes back ("not in Stockton any more", "moved from Durham") is dropped
+    (bot.nlp.negation); so is one it only had before ("I used to live in Stockton") when another
+    place follows. A town someone in prison was moved to is that town's prison ("he's been moved
+    to Durham": HMP Durham). A kind counts as corrected when a place of that kind was taken back
+    and another of the same kind is kept.
+    """
+    read: list[tuple[PlaceMatch, str | None]] = []
+    for match in matches:
+        if match.kind == AREA and moved_to(text, match.start):
+            prison = gazetteer.find_prison(match.text)
+            if prison is not None:
+                match = PlaceMatch(PRISON, match.start, match.end, match.text, prison.id, prison.display_name, match.fuzzy)
+        read.append((match, negation(text, match.start, match.end)))
+    stated = [m for m, negated in read if negated is None]
+    kept = [m for m, negated in read if negated is None or (negated != STRONG and not stated)]
+    kept_kinds = {m.kind for m in kept}
+    corrected = set()
+    for m, negated in read:
+        if negated is None or m in kept:
+            continue
+        if m.kind in kept_kinds:
+            corrected.add(m.kind)
+        elif m.kind == AREA and PRISON in kept_kinds and gazetteer.find_prison(m.text) is not None:
+            corrected.add(PRISON)  # "he's been moved from Durham to Frankland"
+    return kept, corrected
 
 
 def words_of(texts: Iterable[str], min_count: int = 2) -> set[str]:

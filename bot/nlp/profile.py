@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.nlp.negation import STRONG, negation
 from bot.nlp.textmap import MappedText, normalise_mapped
 
 NUMBER_WORDS = {
@@ -103,6 +104,9 @@ _ROLE_PATTERNS = [
     ("teacher", re.compile(r"\b(?:i work (?:in|at) (?:a |the |our )?(?:school|primary|secondary|academy|nursery)|my (?:class|pupils?|students?)|a pupil|our pupils?|in my class)\b")),
     ("other_professional", re.compile(r"\b(?:my (?:client|caseload|service user)|on my caseload|a family i work with|families i work with|i work with (?:a )?famil(?:y|ies))\b")),
 ]
+_NOT_A_ROLE = re.compile(
+    rf"\b(?:im|i am|i m|am)\s+(?:not|no longer)\s+(?:a|an|the|his|her|their)?\s*(?:{'|'.join(_ROLES.values())})\b"
+)
 
 _STAGES = [
     # Furthest along wins when a message mentions several.
@@ -178,34 +182,31 @@ def find_profile(text: str) -> list[ProfileMatch]:
         return []
     found: list[ProfileMatch] = []
 
-    for rel, pattern in _SHORT_RELATIONSHIP + _RELATIONSHIP_PATTERNS:
-        m = pattern.search(norm)
-        if m:
-            found.append(_match(mapped, "relationship", rel, m))
-            break
+    # What the message takes back ("I'm not a teacher, I'm his mum", "not on remand any more")
+    # is not kept; `corrected` records which fact it put right, when it gave another.
+    taken_back: set[str] = set()
 
-    for role, pattern in _ROLE_PATTERNS:
-        m = pattern.search(norm)
-        if m:
-            found.append(_match(mapped, "profession", role, m))
-            break
+    def first(entity: str, candidates: list[tuple[str, re.Pattern[str]]], *, whole: bool = False, accept=None) -> bool:
+        for value, pattern in candidates:
+            for m in ([pattern.match(norm)] if whole else pattern.finditer(norm)):
+                if m is None or (accept is not None and not accept(m)):
+                    continue
+                start, end = mapped.span(m.start(), m.end())
+                if negation(text, start, end) == STRONG:
+                    taken_back.add("audience" if entity in ("relationship", "profession", "audience") else entity)
+                    continue
+                found.append(ProfileMatch(entity, value, start, end))
+                return True
+        return False
 
-    for audience, pattern in _AUDIENCE_WORDS:
-        m = pattern.search(norm)
-        if m:
-            found.append(_match(mapped, "audience", audience, m))
-            break
-    for pattern in _YOUNG_SELF:
-        m = pattern.search(norm)
-        if m and (not m.groups() or m.group(1) is None or 8 <= _number(m.group(1)) <= 18):
-            found.append(_match(mapped, "audience", "young_person", m))
-            break
-
-    stage = next(((s, _SHORT_STAGE[s].match(norm)) for s in _SHORT_STAGE if _SHORT_STAGE[s].match(norm)), None)
-    if stage is None:
-        stage = next(((s, p.search(norm)) for s, p in _STAGES if p.search(norm)), None)
-    if stage:
-        found.append(_match(mapped, "stage", stage[0], stage[1]))
+    if _NOT_A_ROLE.search(norm):
+        taken_back.add("audience")  # "I'm not a teacher": the role patterns never match it
+    first("relationship", _SHORT_RELATIONSHIP + _RELATIONSHIP_PATTERNS)
+    first("profession", _ROLE_PATTERNS)
+    first("audience", _AUDIENCE_WORDS)
+    first("audience", [("young_person", pattern) for pattern in _YOUNG_SELF],
+          accept=lambda m: not m.groups() or m.group(1) is None or 8 <= _number(m.group(1)) <= 18)
+    first("stage", list(_SHORT_STAGE.items()), whole=True) or first("stage", list(_STAGES))
 
     young_self = any(f.value == "young_person" for f in found)
     ages: dict[int, ProfileMatch] = {}
@@ -231,6 +232,8 @@ def find_profile(text: str) -> list[ProfileMatch]:
     m = _BARE_NUMBER.match(norm)
     if m and not ages:
         found.append(_match(mapped, "number", str(_number(m.group(1))), m, 1))
+    kept = {"audience" if f.entity in ("relationship", "profession", "audience") else f.entity for f in found}
+    found.extend(ProfileMatch("corrected", fact, 0, len(text)) for fact in sorted(taken_back & kept))
     return found
 
 

@@ -28,7 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import profile
 from bot.geo import gazetteer
-from bot.nlp import intents, places  # places registers the spaCy factories the saved pipeline uses
+from bot.nlp import follow_up, intents, places  # places registers the spaCy factories the saved pipeline uses
 from bot.nlp.language import detect as detect_language
 from bot.nlp.needs import find_need
 from bot.nlp.profile import find_profile
@@ -95,7 +95,10 @@ class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             found = []
-            matches = self._finder.find(text)
+            matches, corrected = places.kept_places(text, self._finder.find(text), gazetteer())
+            for kind in corrected:
+                # "I'm not in Stockton any more, I'm in Leeds": the acknowledgement says it changed.
+                found.append(_entity("corrected", ENTITY_FOR_KIND[kind], 0, len(text), self.name))
             for m in matches:
                 confidence = 0.8 if m.fuzzy else 1.0
                 found.append(_entity(ENTITY_FOR_KIND[m.kind], m.value, m.start, m.end, self.name, confidence))
@@ -300,7 +303,8 @@ class NotedEntityExtractor(GraphComponent, EntityExtractorMixin):
     """On an `inform` message, adds entity `noted`: which fact it told us (slot last_noted).
 
     stage, prison, area, audience or child_age, the most useful first, or "nothing"
-    when it told us nothing we keep; the acknowledgement rules (data/rules/profile.yml)
+    when it told us nothing we keep; area_changed, prison_changed or audience_changed when it
+    put right what we had (entity `corrected`, from the place and profile extractors); the acknowledgement rules (data/rules/profile.yml)
     choose their reply by it. Runs after the classifiers, which decide what is `inform`.
     Button payloads carry their own `noted`.
     """
@@ -318,7 +322,36 @@ class NotedEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             entities = message.get(ENTITIES, [])
             noted = profile.last_noted_from(entities) or profile.NOTHING_NOTED
+            if noted in profile.CORRECTABLE and any(e[ENTITY_ATTRIBUTE_TYPE] == "corrected" and e[ENTITY_ATTRIBUTE_VALUE] == noted for e in entities):
+                noted = profile.changed(noted)  # "I'm in Leeds now, not Stockton": the reply says it changed
             message.set(ENTITIES, entities + [_entity(self.ENTITY, noted, 0, len(text), self.name)], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class FollowUpEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Marks a short follow-up ("what about my daughter?", "how far is it by bus?") with entity
+    `follow_up`, the aspect it asks about (bot.nlp.follow_up). The intent is left as the
+    classifier read it: what the follow-up means depends on the conversation, which the
+    dialogue knows (bot.dialogue.follow_up). Never on a safety message or another language.
+    """
+
+    ENTITY = "follow_up"
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> FollowUpEntityExtractor:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/") or _intent_name(message) in (*SAFETY_INTENTS, OtherLanguageClassifier.INTENT):
+                continue
+            found = follow_up.find_follow_up(text)
+            if found is None or safety_intent(text):
+                continue
+            entity = _entity(self.ENTITY, found.facet, found.start, found.end, self.name)
+            message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
         return messages
 
 

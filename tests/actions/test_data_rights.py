@@ -48,3 +48,44 @@ def test_delete_with_the_database_down_says_so(monkeypatch, make_tracker, dispat
     events = run(make_tracker(intent="affirm"), dispatcher)
     assert [m["response"] for m in dispatcher.messages] == ["utter_delete_my_data_failed"]
     assert events == []
+
+
+def what_you_know(tracker, dispatcher):
+    from pathlib import Path
+
+    import yaml
+
+    from actions.data_rights import ActionWhatYouKnow
+
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+    return asyncio.run(ActionWhatYouKnow().run(dispatcher, tracker, domain))
+
+
+def test_what_you_know_lists_the_slots_in_the_domains_words_and_an_open_call_back(
+    database_url, session_for, monkeypatch, make_tracker, dispatcher
+):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CONVERSATION_RETENTION_DAYS", "45")
+    with session_for() as s, s.begin():
+        cases.create_callback(request("test-user", "test-user:1"), session=s)
+    slots = {"audience": "family", "area": "Leeds", "prison": "HMP Durham", "stage": "remand", "child_age_group": "5_to_11",
+             "referral_name": "Sam", "referral_phone": "+447512345678"}
+    assert what_you_know(make_tracker(intent="ask_what_you_know", slots=slots), dispatcher) == []
+    known, how = dispatcher.messages
+    assert known["response"] == "utter_what_you_know"
+    assert known["known"] == ("you're asking as family; your area is Leeds; the prison is HMP Durham; they're on remand; "
+                              "the children are 5 to 11; you've asked for a call back, with a name and number for it")
+    assert "Sam" not in known["known"] and "7512" not in known["known"]  # a shared phone shows the chat
+    assert how["response"] == "utter_what_you_know_2" and how["retention_days"] == 45
+
+
+def test_what_you_know_with_nothing_held_says_so(database_url, monkeypatch, make_tracker, dispatcher):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    what_you_know(make_tracker(intent="ask_what_you_know"), dispatcher)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_what_you_know_nothing", "utter_what_you_know_2"]
+
+
+def test_what_you_know_with_the_database_down_still_answers_from_the_chat(monkeypatch, make_tracker, dispatcher):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/x")
+    what_you_know(make_tracker(intent="ask_what_you_know", slots={"area": "Leeds"}), dispatcher)
+    assert dispatcher.messages[0]["known"] == "your area is Leeds"

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.prisons import ActionPrisonInfo
 from actions.professionals import ActionReferFamily
@@ -152,6 +153,21 @@ def test_the_prison_we_were_told_about_before(extractor, seeded_directory, make_
     assert messages[0]["prison_address"] == gazetteer().find_prison("HMP Hull").address
     assert messages[1]["prison_page"] == "https://www.gov.uk/guidance/hull-prison"
     assert {e["name"]: e["value"] for e in events}["prison"] == "HMP Hull"
+
+
+def test_getting_there_adds_help_with_the_fares(extractor, seeded_directory, make_tracker, monkeypatch):
+    """"How far is it by bus?" after naming the prison (read in context by action_follow_up,
+    which leaves the entity facet: travel): the address, the page, then who pays towards fares."""
+    monkeypatch.setenv("DATABASE_URL", seeded_directory)
+    facet = {"entity": "facet", "value": "travel", "start": 0, "end": 21}
+    for slots, expected in (({"prison": "HMP Hull"}, ["utter_prison_address", "utter_prison_page", "utter_prison_travel_costs"]),
+                            ({"prison": "HMP Barlinnie", "nation": "scotland"}, ["utter_noted_prison", "utter_prison_travel_costs"])):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(slots=slots, intent="ask_prison_info", entities=[facet], text="how far is it by bus?")
+        asyncio.run(ActionPrisonInfo().run(dispatcher, tracker, {}))
+        assert responses(dispatcher.messages)[: len(expected)] == expected
+    messages, _ = ask(extractor, make_tracker, "how far is it to hmp hull")  # no facet: no fares line
+    assert "utter_prison_travel_costs" not in responses(messages)
 
 
 def test_the_prison_named_now_wins_over_the_one_before(extractor, seeded_directory, make_tracker, monkeypatch):

@@ -56,3 +56,32 @@ def test_nothing_to_do_outside_a_rejected_form():
     assert FormRulePolicy._digression_action(tracker(user("ask_money")), DOMAIN) is None
     t = tracker(user("request_callback"), ActionExecuted(FORM), ActiveLoop(FORM), ActionExecuted("action_listen"), user("inform"))
     assert FormRulePolicy._digression_action(t, DOMAIN) is None  # the form takes it (Rasa's own happy path)
+
+
+def follow_up_message(intent="ask_child_feelings", facet="children"):
+    return UserUttered("what about my daughter?", {"name": intent, "confidence": 0.6},
+                       [{"entity": "follow_up", "value": facet, "start": 14, "end": 22}])
+
+
+def test_a_follow_up_goes_to_action_follow_up():
+    assert FormRulePolicy._is_follow_up(tracker(user("ask_visit_rules"), ActionExecuted("utter_visit_rules"),
+                                                ActionExecuted("action_listen"), follow_up_message()), DOMAIN)
+    assert FormRulePolicy._is_follow_up(tracker(follow_up_message("nlu_fallback")), DOMAIN)  # even if not understood alone
+
+
+def test_a_message_already_read_in_context_is_not_sent_again():
+    read = UserUttered("what about my daughter?", {"name": "ask_visit_children", "confidence": 1.0},
+                       [{"entity": "facet", "value": "children", "start": 0, "end": 23}])
+    assert not FormRulePolicy._is_follow_up(tracker(read), DOMAIN)
+    assert not FormRulePolicy._is_follow_up(tracker(follow_up_message(), ActionExecuted("action_follow_up")), DOMAIN)
+
+
+@pytest.mark.parametrize("intent", ["risk_self", "risk_child", "express_distress", "other_language"])
+def test_never_for_a_safety_message_or_another_language(intent):
+    assert not FormRulePolicy._is_follow_up(tracker(follow_up_message(intent)), DOMAIN)
+
+
+def test_not_inside_a_form_whose_validation_reads_every_reply():
+    t = tracker(user("request_callback"), ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "referral_name"),
+                ActionExecuted("action_listen"), follow_up_message())
+    assert not FormRulePolicy._is_follow_up(t, DOMAIN)

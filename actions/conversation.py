@@ -1,0 +1,38 @@
+"""The conversation itself: a short follow-up read against what came before. Thin glue over bot.dialogue."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions_support import guarded
+from bot.dialogue import follow_up
+from bot.nlp.follow_up import FACETS
+
+
+@guarded
+class ActionFollowUp(Action):
+    """Says the latest message again as what it means here ("what about my daughter?" after the ID
+    answer: children on visits), so that intent's own rules answer it. Predicted by
+    bot.dialogue.policy.FormRulePolicy for messages the NLU marked as follow-ups."""
+
+    def name(self) -> Text:
+        return "action_follow_up"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        message = tracker.latest_message or {}
+        guess = (message.get("intent") or {}).get("name")
+        facet = follow_up.facet_of(message)
+        if facet not in FACETS:
+            reading = follow_up.Reading(guess or "nlu_fallback")  # nothing to lean on: as the classifier read it
+        else:
+            own_need = next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == "need"), None)
+            reading = follow_up.resolve(
+                facet,
+                follow_up.last_topic(reversed(tracker.applied_events())),
+                tracker.slots,
+                guess=guess,
+                own_need=own_need,
+            )
+        return follow_up.reread_events(tracker.applied_events(), reading)
