@@ -3,7 +3,7 @@
 A young person who says their age ("im 14") should not get the answer written for an adult family
 member. Each response below has a young_person variant at the top of its list; these tests check it is
 there, fits one text message, and carries the fact it must carry. Where an answer differs by nation
-(booking, ID, keeping in touch, finding a prison), the young person gets their own
+(booking, ID, keeping in touch, finding a prison, help with costs), the young person gets their own
 Scotland and Northern Ireland variants too. The last tests record the topic responses judged to read
 right for a young person as they are, and that for every audience and nation one variant at most
 matches. Sources are in the comment above each response in domain.yml (checked 2026-12-04).
@@ -55,6 +55,12 @@ KEY_FACTS = {
     "utter_housing_2": [r"teacher you trust"],
     "utter_kinship_care": [r"grandparents", r"adult you trust", CHILDLINE],
     "utter_kinship_care_2": [r"teacher you trust"],
+    # Help with Prison Visits: claimed by an adult for the children with them; 18 to claim (16 for a Scottish prison)
+    "utter_visit_costs": [r"Ask the adult you visit with", r"Help with Prison Visits",
+                          r"children who come with them can be included on their claim", r"from 18",
+                          r"from 16 for a prison in Scotland", r"Northern Ireland's prisons have their own rules"],
+    "utter_visit_costs_2": [r"tickets", r"within 28 days", r"gov\.uk/help-with-prison-visits", r"0300 063 2100",
+                            r"adult you trust", CHILDLINE],
 }
 # (response, nation) -> what the young person's answer for a prison in that nation must say
 NATION_KEY_FACTS = {
@@ -73,12 +79,20 @@ NATION_KEY_FACTS = {
     ("utter_keep_in_touch", "scotland"): [r"Writing letters", r"prison number", r"you can't ring them",
                                           r"Email a Prisoner", r"Virtual Visit"],
     ("utter_keep_in_touch", "northern_ireland"): [r"Writing letters", r"virtual visits", r"niacro\.co\.uk/family-links"],
+    ("utter_visit_costs", "scotland"): [r"Help with Prison Visits", r"From 16 you can claim yourself",
+                                        r"included on the claim of the adult you visit with", r"0800 254 0088"],
+    ("utter_visit_costs", "northern_ireland"): [r"works differently for Northern Ireland's prisons",
+                                                r"ask the adult you visit with to ask the prison", r"niacro\.co\.uk/family-links"],
+    ("utter_visit_costs_2", "scotland"): [r"tickets", r"gov\.uk/help-with-prison-visits", r"adult you trust", CHILDLINE],
+    ("utter_visit_costs_2", "northern_ireland"): [r"lives in England, Wales or Scotland", r"gov\.uk/help-with-prison-visits",
+                                                  r"adult you trust", CHILDLINE],
 }
 NATION_SOURCES = {"scotland": r"familiesoutside\.org\.uk|sps\.gov\.uk",
                   "northern_ireland": r"nidirect\.gov\.uk|niacro\.co\.uk|prisonersfamilies\.org/help-with-the-cost-of-prison-visits"}
 # Responses that also have nation variants: the young person's answer must hold in every nation, because
 # Rasa picks at random among the conditional variants that match.
-WITH_NATION_VARIANTS = {"utter_visit_booking", "utter_visit_rules", "utter_keep_in_touch", "utter_find_prison", "utter_housing"}
+WITH_NATION_VARIANTS = {"utter_visit_booking", "utter_visit_rules", "utter_keep_in_touch", "utter_find_prison", "utter_housing",
+                        "utter_visit_costs"}
 AUDIENCES = (None, "family", "young_person", "professional")
 NATIONS = (None, "england", "wales", "scotland", "northern_ireland")
 ADULT_ONLY_WORDS = re.compile(r"\bGP\b|Samaritans|Universal Credit|Housing Benefit|your child\b|the children\b|tenancy", re.I)
@@ -179,6 +193,19 @@ def test_nation_variants_are_kept_and_the_young_persons_general_answer_names_no_
         assert not re.search(r"gov\.uk/|Prisoner Location Service|visitor list|visiting order", text), name
 
 
+def test_cost_help_for_young_people_says_who_claims_and_the_age_for_each_nation():
+    # HWPV guide on gov.uk (updated 21 Feb 2024): minimum age to apply 18, 16 for a prison in Scotland; eligible
+    # children are included on the claim; different rules for Northern Ireland's prisons
+    general = young_person_variant("utter_visit_costs")["text"]
+    assert "adult you visit with" in general and "from 18" in general and "from 16 for a prison in Scotland" in general
+    scotland = young_person_variant("utter_visit_costs", "scotland")["text"]
+    assert "From 16" in scotland and "18" not in scotland
+    northern_ireland = young_person_variant("utter_visit_costs", "northern_ireland")["text"]
+    assert not re.search(r"\b1[68]\b", northern_ireland)  # no age claimed where the rules differ
+    for nation in NATIONS:
+        assert not re.search(r"Universal Credit|Pension Credit|HC2", young_person_variant("utter_visit_costs", nation)["text"])
+
+
 def test_the_young_person_visit_booking_answer_says_under_16s_come_with_an_adult():
     text = young_person_variant("utter_visit_booking")["text"]
     assert "under-16s must come with an adult" in text
@@ -214,14 +241,6 @@ SHARED = {
     "utter_risk_child": "already has a young_person variant",
     "utter_express_distress": "already has a young_person variant",
 }
-# Skipped on purpose: the young person's version would differ by nation (see the report), so the nation
-# variants stay the only conditional ones.
-SKIPPED_NATION_DEPENDENT = {
-    "utter_visit_costs": "Help with Prison Visits: claim from 18 for England and Wales, from 16 for a Scottish prison; NI differs",
-    "utter_visit_costs_2": "eligibility and where to claim differ by nation",
-}
-
-
 @pytest.mark.parametrize("name", sorted(SHARED))
 def test_shared_answers_need_no_young_person_version(name):
     items = DOMAIN["responses"][name]
@@ -234,13 +253,6 @@ def test_shared_answers_need_no_young_person_version(name):
     for item in items:
         if "condition" not in item:
             assert not ADULT_ONLY_WORDS.search(item["text"]), name
-
-
-def test_skipped_nation_dependent_answers_are_recorded():
-    for name in SKIPPED_NATION_DEPENDENT:
-        items = DOMAIN["responses"][name]
-        assert not any(is_young_person(item) for item in items), name
-        assert any(c["name"] == "nation" for item in items for c in item.get("condition", [])), name
 
 
 def test_in_every_nation_a_young_person_gets_their_own_variant_and_adults_the_nations():
@@ -276,7 +288,7 @@ def test_for_every_audience_and_nation_at_most_one_variant_matches():
     assert overlapping <= set(KNOWN_OVERLAPS), sorted(overlapping - set(KNOWN_OVERLAPS))
 
 
-@pytest.mark.parametrize("name", ["utter_visit_booking", "utter_keep_in_touch", "utter_housing"])
+@pytest.mark.parametrize("name", ["utter_visit_booking", "utter_visit_costs", "utter_visit_costs_2", "utter_housing"])
 def test_rasa_sends_a_young_person_in_scotland_their_own_answer(name):
     # rendered by Rasa's own response generator, as a conversation would have the slots
     [young] = render(name, audience="young_person", nation="scotland")
