@@ -22,12 +22,23 @@ SLOTS = {"helpline_phone": "0808 808 3444", "helpline_hours": "Mon-Fri 10am-5pm"
 CHILDLINE = "0800 1111"  # nspcc.org.uk/what-is-child-abuse, checked 2026-12-04
 
 
-def professional_variant(name: str) -> dict:
-    found = [
+PROFESSIONAL = {"type": "slot", "name": "audience", "value": "professional"}
+NATIONS = (None, "england", "wales", "scotland", "northern_ireland")
+
+
+def matching(name: str, **slots) -> list[dict]:
+    """The conditional variants Rasa would choose among (every condition equals the slot; unset is None)."""
+    return [
         item for item in DOMAIN["responses"][name]
-        if {"type": "slot", "name": "audience", "value": "professional"} in item.get("condition", [])
+        if item.get("condition") and all(slots.get(c["name"]) == c["value"] for c in item["condition"])
     ]
-    assert len(found) == 1, f"{name}: expected one professional variant, found {len(found)}"
+
+
+def professional_variant(name: str, nation: str | None = None) -> dict:
+    """The variant a professional gets (for a prison in `nation`; None: not known)."""
+    found = matching(name, audience="professional", nation=nation)
+    assert len(found) == 1 and PROFESSIONAL in found[0]["condition"], \
+        f"{name} ({nation}): expected one professional variant, found {len(found)}"
     return found[0]
 
 
@@ -57,6 +68,21 @@ KEY_FACTS = {
     "utter_money_2": [r"Citizens Advice", r"StepChange", r"\{helpline_phone\} \(\{helpline_hours\}\)"],
     "utter_housing": [r"Universal Credit or Housing Benefit", r"housing advice early"],
     "utter_housing_2": [r"tenancy", r"\{helpline_phone\} \(\{helpline_hours\}\)"],
+    # kinship care statutory guidance for England (11 October 2024): a kinship local offer, support by the child's needs
+    "utter_kinship_care": [r"grandparents or other relatives", r"council's children's services",
+                           r"In England each council should publish this as a kinship local offer",
+                           r"based on the child's needs, not the legal arrangement"],
+    "utter_kinship_care_2": [r"school and GP", r"Citizens Advice", r"Kinship \(kinship\.org\.uk\)",
+                             r"in England and Wales", r"\{helpline_phone\} \(\{helpline_hours\}\)"],
+    "utter_release_prepare": [r"resettlement team and probation", r"in Scotland, a criminal justice social worker",
+                              r"the date, the address, the licence conditions", r"Help the parent or carer plan what to tell the children"],
+    "utter_release_prepare_2": [r"With the family's consent", r"school knows the date", r"domestic abuse",
+                                r"children's services can help prepare the children for contact",
+                                r"\{helpline_phone\} \(\{helpline_hours\}\)"],
+    "utter_licence": [r"supervised by the Probation Service", r"written licence", r"where they live", r"a curfew",
+                      r"exclusion zones", r"people they mustn't contact"],
+    "utter_licence_2": [r"recall", r"in Scotland, a criminal justice social worker", r"limits on contact",
+                        r"safeguarding procedures", r"999"],
 }
 
 
@@ -99,10 +125,45 @@ def test_the_wellbeing_answer_is_about_the_family_not_the_professional():
 
 
 def test_the_housing_variant_holds_in_every_nation():
-    # It sits beside the Wales variant (Rasa picks at random among matching variants), so it names
-    # no body that exists in only one nation.
+    # It is what a professional gets in Wales too (the Wales variant is for the other audiences), so it
+    # names no body that exists in only one nation.
     text = professional_variant("utter_housing")["text"]
     assert not re.search(r"Shelter|council|Housing Executive|0808 800 4444", text)
+    assert professional_variant("utter_housing", "wales") is professional_variant("utter_housing")
+
+
+# Professional variants with no nation variants beside them answer every nation: what differs by nation is
+# said with the nation's name.
+HOLDS_IN_EVERY_NATION = {"utter_kinship_care", "utter_kinship_care_2", "utter_release_prepare",
+                         "utter_release_prepare_2", "utter_licence_2"}
+
+
+def test_professional_variants_that_answer_every_nation_name_the_nation_for_what_differs():
+    for name in sorted(HOLDS_IN_EVERY_NATION):
+        assert all(professional_variant(name, nation) is professional_variant(name) for nation in NATIONS), name
+        text = professional_variant(name)["text"]
+        for phrase in ("kinship local offer", "Probation Service", "Kinship (kinship.org.uk)"):
+            if phrase in text:
+                assert re.search(r"In England|in England and Wales", text), (name, phrase)
+        if re.search(r"probation", text, re.I):
+            assert "in Scotland, a criminal justice social worker" in text, name
+
+
+def test_for_every_nation_a_professional_gets_exactly_one_variant():
+    """Rasa picks at random among matching variants. Where the answer has Scotland and Northern Ireland
+    variants (licence), those answer professionals there (nation before audience); elsewhere the
+    professional variant does."""
+    for name in sorted(KEY_FACTS):
+        # nations whose variant has no audience condition: it answers everyone there, professionals too
+        for_everyone = {item["condition"][0]["value"] for item in DOMAIN["responses"][name]
+                        if [c["name"] for c in item.get("condition", [])] == ["nation"]}
+        for nation in NATIONS:
+            found = matching(name, audience="professional", nation=nation)
+            assert len(found) == 1, (name, nation, len(found))
+            assert (PROFESSIONAL in found[0]["condition"]) == (nation not in for_everyone), (name, nation)
+    licence = {nation: matching("utter_licence", audience="professional", nation=nation)[0]["text"] for nation in NATIONS}
+    assert licence["scotland"].startswith("In Scotland") and "Northern Ireland" in licence["northern_ireland"]
+    assert licence[None] == licence["england"] == licence["wales"] == professional_variant("utter_licence")["text"]
 
 
 def render(name: str, **slots: str) -> str:
@@ -119,11 +180,18 @@ def render(name: str, **slots: str) -> str:
 
 
 @pytest.mark.parametrize("name", ["utter_child_feelings", "utter_child_feelings_2", "utter_bullying",
-                                  "utter_visit_children", "utter_own_wellbeing"])
+                                  "utter_visit_children", "utter_own_wellbeing", "utter_kinship_care",
+                                  "utter_release_prepare_2", "utter_licence", "utter_licence_2"])
 def test_rasa_sends_the_professional_variant_and_others_keep_theirs(name):
     pro = render(name, audience="professional")
     assert pro == professional_variant(name)["text"].format(**SLOTS)
     assert render(name, audience="family") == default_variant(name)["text"].format(**SLOTS)
+
+
+def test_rasa_sends_a_professional_in_scotland_the_scotland_licence_answer():
+    text = render("utter_licence", audience="professional", nation="scotland")
+    assert "criminal justice social worker" in text
+    assert render("utter_licence", audience="professional", nation="wales") == professional_variant("utter_licence")["text"]
 
 
 # Topic responses judged to need NO professional version: the shared answer already reads right.
