@@ -271,13 +271,6 @@ def test_in_every_nation_a_young_person_gets_their_own_variant_and_adults_the_na
                     assert found == [], (name, audience, nation)  # the unconditional default answers
 
 
-# Responses where two variants match one combination today, outside this work's responses: both read
-# right for the person, but Rasa picks one at random. Listed so that the check below covers the rest.
-KNOWN_OVERLAPS = {
-    "utter_risk_domestic_abuse": "a young person in Wales matches its Wales young person's variant and the general young person's one",
-}
-
-
 def test_for_every_audience_and_nation_at_most_one_variant_matches():
     overlapping = set()
     for name in DOMAIN["responses"]:
@@ -285,7 +278,7 @@ def test_for_every_audience_and_nation_at_most_one_variant_matches():
             for nation in NATIONS:
                 if len(matching(name, audience=audience, nation=nation)) > 1:
                     overlapping.add(name)
-    assert overlapping <= set(KNOWN_OVERLAPS), sorted(overlapping - set(KNOWN_OVERLAPS))
+    assert not overlapping, sorted(overlapping)
 
 
 @pytest.mark.parametrize("name", ["utter_visit_booking", "utter_visit_costs", "utter_visit_costs_2", "utter_housing"])

@@ -31,6 +31,10 @@ ACTION_VALUES = {
     "need_name": "someone to talk to and support groups",
     # the referral form and its replies (actions/referral.py, bot/referrals/form.py)
     "retention_days": "365",
+    # action_what_you_know: everything it can list, at its longest (bot.profile.known_facts)
+    "known": "you're a young person with someone in prison; your area is Kings Lynn and West Norfolk; the prison is "
+             "HMP Wormwood Scrubs; they're due to be released; the children are different ages; you've asked for a "
+             "call back, with a name and number for it",
     "referral_summary": "x" * 160,  # form.SUMMARY_SHOWN_LIMIT
     "referral_details": "x" * 200,  # form.DETAILS_LIMIT
     "reference": "FC-XXXXXX",
@@ -43,6 +47,10 @@ NO_FACTS = {
     "utter_out_of_scope", "utter_default", "utter_what_can_i_help", "utter_noted",
     "utter_noted_area", "utter_noted_audience", "utter_noted_child_age", "utter_ask_audience",
     "utter_ask_child_age", "utter_ask_stage", "utter_goodbye",
+    # a fact put right, and what the chat holds (from the person's own words)
+    "utter_noted_area_changed", "utter_noted_prison_changed", "utter_noted_audience_changed",
+    "utter_what_you_know", "utter_what_you_know_nothing", "utter_known_audience", "utter_known_area",
+    "utter_known_prison", "utter_known_stage", "utter_known_child_age_group", "utter_known_callback",
     # the directory's replies: each service's source is recorded with its entry
     "utter_ask_directory_area", "utter_directory_local", "utter_directory_nothing_local",
     "utter_directory_no_need_match", "utter_directory_result", "utter_directory_more", "utter_prison_services",
