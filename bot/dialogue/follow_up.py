@@ -174,7 +174,7 @@ def reread_events(events: list[Mapping[str, Any]], reading: Reading) -> list[dic
     """Events that replace the latest user message with the same words read as `reading`.
 
     Rasa's own way of re-reading a message (as its two-stage fallback does): revert the
-    message, then say it again with the new intent. The slots the message set are set again
+    message, listen again, then say it again with the new intent. The slots the message set are set again
     after it, since Rasa extracts slots only from a message it receives.
     """
     at = max(i for i, event in enumerate(events) if event.get("event") == "user")
@@ -194,4 +194,6 @@ def reread_events(events: list[Mapping[str, Any]], reading: Reading) -> list[dic
         "metadata": {**(original.get("metadata") or {}), "reread": REREAD},
     }
     slots_set = [dict(event) for event in events[at + 1:] if event.get("event") == "slot"]
-    return [{"event": "rewind"}, said_again, *slots_set]
+    # A rewind takes back the message and the action_listen before it (Rasa's DialogueStateTracker),
+    # so the listen is said again too: the rules then see the message as just received.
+    return [{"event": "rewind"}, {"event": "action", "name": "action_listen"}, said_again, *slots_set]

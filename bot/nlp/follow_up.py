@@ -76,7 +76,7 @@ _UNDERSPECIFIED: list[tuple[str, re.Pattern[str]]] = [
         r"how much of (?:his|her|their|the) sentence will (?:he|she|they) (?:serve|do))" + _TAIL
     )),
     (NEARBY, re.compile(
-        _LEAD + r"(?:(?:is|are) there |who is there |who can help |any )?(?:any ?one|any ?body|some ?one|any ?thing|any ?where|"
+        _LEAD + r"(?:(?:is|are) there |who is there |who can help |any )?(?:any |some )?(?:any ?one|any ?body|some ?one|any ?thing|any ?where|"
         r"anyone who can help|help|support|services?|groups?|one|ones)\s(?:(?!else|more|other)\w+\s)?"
         r"(?:near ?by|near me|near us|near here|round here|around here|close by|close to (?:me|us|here)|in my area|locally|local)" + _TAIL
     )),

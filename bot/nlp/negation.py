@@ -22,7 +22,7 @@ _BETWEEN = r"(?:\s+(?:in|at|a|an|the|his|her|their|my|our|from|living|live|lives
 _STRONG_BEFORE = re.compile(
     r"(?:\b(?:not|no longer|never|isnt|arent|wasnt|werent|aint|dont|doesnt|didnt|hasnt|havent|nt)"
     + _BETWEEN
-    + r"|\b(?:moved|moving|move|transferred|transfer|shipped|ghosted|taken|left|away|out)\s+(?:from|of|out of)(?:\s+(?:the|hmp|prison))?"
+    + r"|\b(?:moved|moving|move|transferred|transfer|shipped|ghosted|taken|away)\s+(?:from|out of)(?:\s+(?:the|hmp|prison))?"
     + r"|\bleft(?:\s+(?:the|hmp))?)\s*$"
 )
 _WEAK_BEFORE = re.compile(r"\b(?:was|were|used to (?:be|live|stay)|previously)" + _BETWEEN + r"\s*$")

@@ -214,6 +214,8 @@ class PlaceResolver:
             return False
         if alias in self.towns and alias not in self.bare_prison_aliases:
             return False
+        if moved_to(doc.text, span.start_char):
+            return True  # "he's been moved to Frankland": where someone in prison was moved, not a home
         return not (set(t.text for t in doc[max(0, span.start - 2) : span.start]) & _LIVING_CUES)
 
     def _name(self, doc: Doc, span: Span) -> Span | None:

@@ -36,8 +36,8 @@ def follow_up(facet):
 def test_what_about_my_daughter_after_the_id_answer_is_about_children_on_visits(dispatcher):
     events = run(tracker_after("ask_visit_rules", "what about my daughter?", "inform", [follow_up("children")]), dispatcher)
     assert dispatcher.messages == []  # the rules for the new intent answer it
-    rewind, said, slot = events
-    assert rewind == {"event": "rewind"}
+    rewind, listen, said, slot = events
+    assert rewind == {"event": "rewind"} and listen == {"event": "action", "name": "action_listen"}
     assert said["parse_data"]["intent"] == {"name": "ask_visit_children", "confidence": 1.0}
     assert said["text"] == "what about my daughter?" and said["message_id"] == "m1" and said["input_channel"] == "rest"
     assert said["metadata"]["reread"] == "follow_up" and "timestamp" not in said
@@ -47,16 +47,16 @@ def test_what_about_my_daughter_after_the_id_answer_is_about_children_on_visits(
 
 def test_anyone_nearby_searches_for_the_last_topics_kind_of_help(dispatcher):
     events = run(tracker_after("ask_kinship_care", "is there anyone nearby?", "ask_human", [follow_up("nearby")]), dispatcher)
-    said = events[1]["parse_data"]
+    said = events[2]["parse_data"]
     assert said["intent"]["name"] == "ask_find_service"
     assert {e["entity"]: e["value"] for e in said["entities"]} == {"facet": "nearby", "need": "kinship_care"}
 
 
 def test_how_long_will_he_serve_on_remand(dispatcher):
     events = run(tracker_after(None, "how long will he serve?", "ask_sentence", [follow_up("duration")], {"stage": "remand"}), dispatcher)
-    assert events[1]["parse_data"]["intent"]["name"] == "ask_remand_length"
+    assert events[2]["parse_data"]["intent"]["name"] == "ask_remand_length"
 
 
 def test_without_a_facet_the_message_keeps_the_classifiers_reading(dispatcher):
     events = run(tracker_after("ask_money", "hmm", "ask_money", []), dispatcher)
-    assert events[1]["parse_data"]["intent"]["name"] == "ask_money"
+    assert events[2]["parse_data"]["intent"]["name"] == "ask_money"

@@ -1,5 +1,5 @@
 """bot.nlp.follow_up: which messages are short follow-ups, and what aspect they ask about.
-(What they then mean in a conversation: tests/dialogue/test_follow_up.py; over REST with the
+(What they then mean in a conversation: tests/dialogue/test_follow_up_in_context.py; over REST with the
 trained model: tests/e2e/test_follow_ups.py.)"""
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp.rasa_components import (
+    FollowUpEntityExtractor,
     LinearIntentClassifier,
     NotedEntityExtractor,
     PlaceEntityExtractor,
@@ -102,6 +103,11 @@ def test_derived_entities_span_the_words_they_come_from(storage, context):
         ("inform", [{"entity": "prison", "value": "HMP Durham", "start": 0, "end": 10}], "prison"),
         ("inform", [{"entity": "number", "value": "40", "start": 0, "end": 2}], "nothing"),
         ("ask_visit_booking", [{"entity": "prison", "value": "HMP Durham", "start": 0, "end": 10}], None),
+        # a fact put right: the reply says it changed
+        ("inform", [{"entity": "area", "value": "Leeds", "start": 0, "end": 5}, {"entity": "corrected", "value": "area", "start": 0, "end": 5}], "area_changed"),
+        ("inform", [{"entity": "audience", "value": "family", "start": 0, "end": 5}, {"entity": "corrected", "value": "audience", "start": 0, "end": 5}], "audience_changed"),
+        # a correction of something the message does not give (the stage) changes nothing noted
+        ("inform", [{"entity": "area", "value": "Leeds", "start": 0, "end": 5}, {"entity": "corrected", "value": "stage", "start": 0, "end": 5}], "area"),
     ],
 )
 def test_noted_says_what_an_inform_message_told_us(storage, context, intent, entities, expected):
@@ -212,3 +218,19 @@ def test_an_override_is_not_undone_by_the_fallbacks_ambiguity_check(storage, con
     ranking = msg.get("intent_ranking")
     assert [r["name"] for r in ranking] == ["inform", "out_of_scope"]
     assert ranking[0]["confidence"] - ranking[1]["confidence"] > 0.05
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("what about my daughter?", "ask_child_feelings", "children"),
+    ("how far is it by bus?", "nlu_fallback", "travel"),
+    ("what about me, i want to end it all", "ask_own_wellbeing", None),  # the safety net's words: never a follow-up
+    ("and money-wise?", "risk_self", None),  # nor a message the classifier reads as a crisis
+    ("what about my daughter?", "other_language", None),
+    ("/ask_money", "ask_money", None),
+    ("how do i book a visit", "ask_visit_booking", None),
+])
+def test_follow_ups_are_marked_with_their_facet_and_the_intent_is_left_alone(storage, context, text, intent, expected):
+    extractor = FollowUpEntityExtractor.create({}, storage, Resource("follow_up"), context)
+    (msg,) = extractor.process([message(text, intent=intent, entities=[])])
+    assert [e["value"] for e in msg.get(ENTITIES) if e["entity"] == "follow_up"] == ([expected] if expected else [])
+    assert msg.get(INTENT)["name"] == intent
