@@ -160,6 +160,9 @@ def say(domain, response, **slots):
         ("utter_find_prison", "northern_ireland", "Maghaberry"),
         ("utter_court", "scotland", "Children's Hearing"),
         ("utter_licence", "scotland", "criminal justice social worker"),
+        ("utter_licence_2", "scotland", "criminal justice social worker"),
+        ("utter_licence_2", "northern_ireland", "person supervising their licence"),
+        ("utter_keep_in_touch_2", "northern_ireland", "niacro.co.uk/family-links"),
         ("utter_hdc", "scotland", "Families Outside"),
         ("utter_safety_helpline", "scotland", "0800 254 0088"),
         ("utter_safety_helpline", "northern_ireland", "NIACRO"),
@@ -196,3 +199,10 @@ def test_the_domestic_abuse_answer_in_wales_keeps_every_emergency_number(domain)
 def test_a_named_scottish_prison_is_acknowledged_without_an_address(domain):
     text = say(domain, "utter_noted_prison", nation="scotland", prison="HMP Barlinnie")
     assert text.startswith("Thanks. HMP Barlinnie is in Scotland") and "None" not in text
+
+
+def test_scotland_and_northern_ireland_are_not_told_englands_licence_and_video_call_rules(domain):
+    for nation in ("scotland", "northern_ireland"):
+        for audience in (None, "family", "young_person", "professional"):
+            assert "Their probation officer" not in say(domain, "utter_licence_2", nation=nation, audience=audience)
+    assert "1 free a month" not in say(domain, "utter_keep_in_touch_2", nation="northern_ireland")
