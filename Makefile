@@ -8,10 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/current.tar.gz
 NLU_EVAL_MODEL := models/nlu-eval.tar.gz
-# Held-out intent accuracy below which `make test` fails. The product target is 0.90 (issues 2,
-# 13 and 14); measured 0.901 after issue 13's boundary review (docs/nlu.md). The guard sits a
-# point under it, as before, so that the split's random variation alone does not fail CI.
-NLU_MIN_ACCURACY ?= 0.89
+# Held-out intent accuracy below which `make test` fails: the product target (issues 2, 13-15).
+# The split and the training are seeded, so the figure does not vary from run to run.
+NLU_MIN_ACCURACY ?= 0.90
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -93,11 +92,13 @@ $(NLU_EVAL_MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
 	@touch $@
 
 .PHONY: test-nlu
-test-nlu: $(NLU_EVAL_MODEL) $(MODEL) ## Intent accuracy and macro F1 on a held-out 20%; the safety net's recall beside its false alarms
+test-nlu: $(NLU_EVAL_MODEL) $(MODEL) ## Intent accuracy on a held-out 20%, safety recall and false alarms, off-topic queries declined: one table
 	$(BIN)/rasa test nlu --model $(NLU_EVAL_MODEL) --nlu results/nlu-split/test_data.yml --out results/nlu --no-plot
-	$(BIN)/python -m bot.nlp.report results/nlu/intent_report.json --min-accuracy $(NLU_MIN_ACCURACY)
-	@# Fails if the served model misses any crisis message (recall must stay 100%); false alarms are reported.
-	$(BIN)/python -m bot.nlp.safety_report --model $(MODEL) --held-out-model $(NLU_EVAL_MODEL) --split results/nlu-split/test_data.yml
+	@# Fails below the accuracy target, if the served model misses any crisis message, or if fewer than
+	@# 95% of CLINC150's validation queries are declined (or given our own small talk) or 1% or more get
+	@# a crisis reply (bot/nlp/nlu_report.py).
+	$(BIN)/python -m bot.nlp.nlu_report --intent-report results/nlu/intent_report.json --min-accuracy $(NLU_MIN_ACCURACY) \
+		--model $(MODEL) --held-out-model $(NLU_EVAL_MODEL) --split results/nlu-split/test_data.yml
 
 .PHONY: test-e2e
 test-e2e: $(MODEL) ## Start the real servers and talk to them over the REST channel

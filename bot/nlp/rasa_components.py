@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 import spacy
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,11 +28,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import profile
 from bot.geo import gazetteer
-from bot.nlp import follow_up, intents, places  # places registers the spaCy factories the saved pipeline uses
+from bot.nlp import follow_up, intents, places, scope  # places registers the spaCy factories the saved pipeline uses
+from bot.nlp.clear_request import is_clear
 from bot.nlp.language import detect as detect_language
 from bot.nlp.needs import find_need
 from bot.nlp.profile import find_profile
-from bot.nlp.safety import DEATH_IN_CUSTODY, SAFETY_INTENTS, news_for_prisoner, safety_intent
+from bot.nlp.safety import DEATH_IN_CUSTODY, SAFETY_INTENTS, everyday_sense, news_for_prisoner, safety_intent
 from bot.nlp.textmap import normalise_mapped
 
 logger = logging.getLogger(__name__)
@@ -185,6 +186,15 @@ def _set_intent(message: Message, name: str) -> None:
     message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
 
 
+def _drop_intents(message: Message, names: Sequence[str]) -> None:
+    """Take `names` out of the ranking: the best of the rest is the intent, at its own confidence
+    (so the fallback classifier still judges it); none left is out_of_scope."""
+    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) not in names]
+    top = ranking[0] if ranking else {INTENT_NAME_KEY: "out_of_scope", PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking or [top], add_to_output=True)
+
+
 def _intent_name(message: Message) -> Optional[str]:
     return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
 
@@ -216,6 +226,11 @@ class SafetyNetClassifier(GraphComponent):
             elif current == DEATH_IN_CUSTODY and not urgent and news_for_prisoner(text):
                 # "Mum died and my brother is in prison": news to pass on, not a death in custody.
                 _set_intent(message, "ask_bad_news")
+            elif current in SAFETY_INTENTS and not urgent and everyday_sense(text):
+                # The classifier's crisis guess rests on a word in its everyday sense ("jump start
+                # my car", "he hit the roof"): the next intent it ranked that is not a crisis.
+                logger.info("Safety intent %s dropped: everyday sense", current)
+                _drop_intents(message, SAFETY_INTENTS)
         return messages
 
 
@@ -252,6 +267,27 @@ class OtherLanguageClassifier(GraphComponent):
             ):
                 continue
             _set_intent(message, "express_distress" if found.emergency else self.INTENT)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ClearRequestClassifier(GraphComponent):
+    """Sends a guess at a sensitive flow (delete my details, a call back, live chat) to the fallback
+    when the message does not name what that flow does (bot.nlp.clear_request): "please delete
+    my to-do list" is not a request to delete what the assistant holds."""
+
+    FALLBACK = "nlu_fallback"
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ClearRequestClassifier:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = _intent_name(message)
+            if not is_clear(intent, message.get(TEXT) or ""):
+                logger.info("Not a clear request for %s: fallback", intent)
+                _set_intent(message, self.FALLBACK)
         return messages
 
 
@@ -372,6 +408,15 @@ class LinearIntentClassifier(GraphComponent):
             "extra_layers": [],
             "extra_layer_weight": 1.0,
             "ranking_length": 10,
+            # The out-of-scope check (trained when the data has the lookup tables scope_outside and
+            # scope_inside, data/nlu/scope_clinc150.yml): at or above this probability a message is
+            # out_of_scope, whatever intent the classifier ranked first (unless it names the field:
+            # bot.nlp.scope.names_the_field)...
+            "scope_c": 5.0,
+            "scope_threshold": 0.9,
+            # ...except a safety intent, which needs this much more certainty to be declined. The safety
+            # net's rules (SafetyNetClassifier) still raise a crisis message whatever this says.
+            "scope_safety_threshold": 0.95,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, model: Any = None) -> None:
@@ -393,6 +438,7 @@ class LinearIntentClassifier(GraphComponent):
             embedding_weight=float(self._config["embedding_weight"]),
             extra_layers=tuple(int(layer) for layer in self._config["extra_layers"]),
             extra_layer_weight=float(self._config["extra_layer_weight"]),
+            scope_c=float(self._config["scope_c"]),
         )
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -400,11 +446,15 @@ class LinearIntentClassifier(GraphComponent):
         # A lookup table may be split over several files (data/nlu/lexicons_*.yml): join them, or
         # the last file read would silently replace the others.
         lexicons: Dict[str, List[str]] = {}
+        scope_examples: Dict[str, List[str]] = {scope.OUTSIDE: [], scope.INSIDE: []}
         for table in training_data.lookup_tables:
             if table["name"].startswith("lexicon_"):
                 lexicons.setdefault(table["name"], []).extend(table["elements"])
+            elif table["name"] in scope_examples:
+                scope_examples[table["name"]].extend(table["elements"])
         self._model = intents.LinearIntentModel(self._settings(), lexicons).fit(
-            [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples]
+            [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples],
+            outside=scope_examples[scope.OUTSIDE], inside=scope_examples[scope.INSIDE],
         )
         with self._model_storage.write_to(self._resource) as path:
             self._model.save(path / self.MODEL_DIR)
@@ -432,8 +482,17 @@ class LinearIntentClassifier(GraphComponent):
                 typed.append(message)
         if not typed:
             return messages
-        for message, ranking in zip(typed, self._model.predict([m.get(TEXT) or "" for m in typed])):
+        for message, (ranking, outside) in zip(typed, self._model.predict_with_scope([m.get(TEXT) or "" for m in typed])):
             ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: p} for name, p in ranking[: self._config["ranking_length"]]]
             message.set(INTENT, ranked[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
+            if self._out_of_scope(ranking[0][0], outside) and not scope.names_the_field(message.get(TEXT)):
+                _set_intent(message, scope.OUT_OF_SCOPE)
         return messages
+
+    def _out_of_scope(self, intent: str, outside: Optional[float]) -> bool:
+        if outside is None or intent == scope.OUT_OF_SCOPE:
+            return False
+        if intent in SAFETY_INTENTS:
+            return outside >= self._config["scope_safety_threshold"]
+        return outside >= self._config["scope_threshold"]

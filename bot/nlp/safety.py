@@ -213,3 +213,24 @@ def news_for_prisoner(text: str) -> bool:
     """True when a message about a death is news to pass on to someone alive inside, not a death in custody."""
     norm = normalise_mapped(text).text
     return bool(_DIED.search(norm)) and not died_in_custody(norm) and bool(_NEWS_FOR_PRISONER.search(norm) or _ALIVE_INSIDE.search(norm))
+
+
+# Harm words in their everyday sense: the classifier can take "jump", "dead" or "kill" for a crisis,
+# but here the words around them decide ("jump start my car", "my phone is dead", "kill the engine",
+# "deaths from flu each year", "he hit the roof"). Used only when these rules found no crisis
+# (SafetyNetClassifier): a message with a crisis phrase as well is still a crisis.
+_EVERYDAY_SENSE = re.compile(
+    r"\bjump (?:start\w*|lead\w*|off (?:my |the |a )?(?:\w+ )?(?:battery|car))|\bjumpstart\w*|"
+    r"\bkill(?:ing)? (?:the (?:engine|lights?|music|noise|power)|time)\b|"
+    r"\b(?:dead|flat) (?:car )?battery|\bbattery (?:is |s |has |went )?(?:dead|died|flat)|"
+    r"\b(?:phone|car|laptop|tv|telly|battery|plant|plants) (?:is |s |has |just )?(?:dead|died)\b|"
+    r"\b(?:deaths? (?:from|rate|rates|toll|statistics|stats)|(?:how many|number of) (?:people )?(?:die|died|deaths))\b|"
+    r"\bfinished with (?:my|the) (?:to ?do|list|homework|work|shift|dinner|tea|book|essay)|"
+    r"\bhit the roof\b|\bdriv(?:e|es|ing) me (?:mad|crazy|nuts|up the wall|round the bend|round the twist)\b|"
+    r"\bdying (?:to|for) (?:see|know|go|get|hear|a)\b"
+)
+
+
+def everyday_sense(text: str) -> bool:
+    """Whether a harm word in the message is used in its everyday sense (see _EVERYDAY_SENSE)."""
+    return bool(_EVERYDAY_SENSE.search(_plain(normalise_mapped(text).text)))

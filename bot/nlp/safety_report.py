@@ -16,7 +16,6 @@ messages no model has seen; a classifier cannot be held to 100% there, so it doe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,22 +80,37 @@ def rule_layer(texts: Sequence[str]) -> list[Optional[str]]:
     return [safety_intent(t) for t in texts]
 
 
-def model_predictor(model: Path) -> Predict:
-    """The intent the whole NLU pipeline of a trained model gives each text (after the fallback)."""
+def model_predictor(model: Path, batch: int = 256) -> Predict:
+    """The intent the whole NLU pipeline of a trained model gives each text (after the fallback).
+
+    The texts go through the model's NLU graph as Rasa runs it for one message
+    (MessageProcessor._parse_message_with_graph), a batch at a time: every component
+    processes a list, so the sentence encoder runs on batches (a tenth of the time).
+    """
     import logging
 
     from rasa.core.agent import Agent
+    from rasa.core.channels import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)  # no debug line per parsed message
-    agent = Agent.load(str(model))
+    processor = Agent.load(str(model)).processor
+    target = processor.model_metadata.nlu_target
 
-    async def parse_all(texts: Sequence[str]) -> list[Optional[str]]:
-        return [((await agent.parse_message(t)).get("intent") or {}).get("name") for t in texts]
+    def predict(texts: Sequence[str]) -> list[Optional[str]]:
+        out: list[Optional[str]] = []
+        for start in range(0, len(texts), batch):
+            messages = [UserMessage(t) for t in texts[start : start + batch]]
+            inputs = {PLACEHOLDER_MESSAGE: messages, PLACEHOLDER_TRACKER: DialogueStateTracker("report", [])}
+            parsed = processor.graph_runner.run(inputs=inputs, targets=[target])[target]
+            out += [(m.get("intent") or {}).get("name") for m in parsed]
+        return out
 
-    return lambda texts: asyncio.run(parse_all(texts))
+    return predict
 
 
 @dataclass

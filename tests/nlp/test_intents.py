@@ -43,3 +43,33 @@ def test_round_trip_without_pickles(model, tmp_path):
 def test_needs_two_intents():
     with pytest.raises(ValueError):
         LinearIntentModel().fit(["a", "b"], ["greet", "greet"])
+
+
+OUTSIDE = ["transfer 100 dollars to my savings", "what is the weather in paris", "set a timer for ten minutes",
+           "how long do i cook rice", "play my workout playlist", "what is my credit score", "book a table for two",
+           "how do i jump start my car"]
+INSIDE = ["hello there", "thanks a lot", "goodbye for now"]
+
+
+@pytest.fixture(scope="module")
+def scoped():
+    texts = [t for examples in TEXTS.values() for t in examples] + ["tell me a joke", "whats the football score"]
+    intents = [i for i, examples in TEXTS.items() for _ in examples] + ["out_of_scope"] * 2
+    return LinearIntentModel(Settings(embedding_weight=0.0), LEXICONS).fit(texts, intents, outside=OUTSIDE, inside=INSIDE)
+
+
+def test_the_out_of_scope_check_separates_everyday_queries_from_the_topics(scoped):
+    (_, visit), (_, weather), (_, hello) = scoped.predict_with_scope(["can i book a visit", "what is the weather in london", "hello"])
+    assert weather > 0.5 > visit
+    assert hello < 0.5
+
+
+def test_the_out_of_scope_check_survives_saving(scoped, tmp_path):
+    scoped.save(tmp_path)
+    reloaded = LinearIntentModel.load(tmp_path)
+    texts = ["send him money", "set an alarm for 7"]
+    assert [p for _, p in reloaded.predict_with_scope(texts)] == pytest.approx([p for _, p in scoped.predict_with_scope(texts)])
+
+
+def test_without_everyday_queries_there_is_no_check(model):
+    assert [p for _, p in model.predict_with_scope(["hello"])] == [None]

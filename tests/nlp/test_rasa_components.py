@@ -144,6 +144,18 @@ def test_safety_net_confirms_an_unsure_classifier_so_the_fallback_cannot_drop_a_
     assert msg.get(INTENT) == {"name": "risk_self", "confidence": 1.0}
 
 
+def test_safety_net_drops_a_crisis_guess_that_rests_on_an_everyday_sense(storage, context):
+    net = SafetyNetClassifier.create({}, storage, Resource("safety"), context)
+    m = message("who can jump off my dead car battery", intent="risk_self", confidence=0.8)
+    m.set(INTENT_RANKING_KEY, [{"name": "risk_self", "confidence": 0.8}, {"name": "express_distress", "confidence": 0.1},
+                               {"name": "out_of_scope", "confidence": 0.06}])
+    (msg,) = net.process([m])
+    assert msg.get(INTENT) == {"name": "out_of_scope", "confidence": 0.06}
+    # a crisis phrase as well: the rules keep the crisis
+    (kept,) = net.process([message("my phone is dead and i want to die", intent="risk_self", confidence=0.8)])
+    assert kept.get(INTENT)["name"] == "risk_self"
+
+
 def test_safety_net_ignores_button_payloads(storage, context):
     net = SafetyNetClassifier.create({}, storage, Resource("net"), context)
     (msg,) = net.process([message('/inform{"stage": "arrested"}', intent="inform", confidence=1.0)])
@@ -183,6 +195,59 @@ def test_intent_classifier_trains_loads_and_leaves_payloads_to_rasa(storage, con
     assert typed.get(INTENT)["name"] == "send_money"
     assert [r["name"] for r in typed.get(INTENT_RANKING_KEY)] == ["send_money", "ask_visit_booking"]
     assert payload.get(INTENT) == {"name": "ask_visit_booking", "confidence": 1.0}
+
+
+def test_a_message_the_check_finds_out_of_scope_is_declined_but_a_crisis_needs_more(storage, context):
+    """The out-of-scope check trains on the lookup tables scope_outside and scope_inside
+    (data/nlu/scope_clinc150.yml); at or above scope_threshold the intent is out_of_scope, and a
+    safety intent needs scope_safety_threshold."""
+    examples = {
+        "ask_visit_booking": ["how do i book a visit", "booking a prison visit", "can i visit him", "visit booking line"],
+        "ask_send_money": ["how do i send him money", "send money to a prisoner", "put cash on his account", "money for canteen"],
+        "out_of_scope": ["tell me a joke", "who won the match"],
+    }
+    outside = ["transfer 100 dollars to my savings", "what is the weather in paris", "set a timer for ten minutes",
+               "how long do i cook rice", "play my workout playlist", "what is my credit score", "book a table for two"]
+    training = TrainingData(
+        [Message({TEXT: t, INTENT: i}) for i, texts in examples.items() for t in texts],
+        lookup_tables=[{"name": "scope_outside", "elements": outside}, {"name": "scope_inside", "elements": ["hello there"]}],
+    )
+    config = {"embedding_weight": 0.0, "scope_threshold": 0.6}
+    resource = Resource("scoped")
+    LinearIntentClassifier.create(config, storage, resource, context).train(training)
+    classifier = LinearIntentClassifier.load(config, storage, resource, context)
+    weather, visit = classifier.process([Message({TEXT: "what is the weather in london"}), Message({TEXT: "book a visit"})])
+    assert weather.get(INTENT)["name"] == "out_of_scope"
+    assert visit.get(INTENT)["name"] == "ask_visit_booking"
+    assert classifier._out_of_scope("ask_money", 0.7)
+    assert not classifier._out_of_scope("risk_self", 0.7)
+    assert classifier._out_of_scope("risk_self", 0.96)
+    assert not classifier._out_of_scope("ask_money", None)
+
+
+def test_a_message_that_names_the_field_keeps_the_classifiers_intent(storage, context):
+    class Sure:  # a model whose out-of-scope check is sure of everything
+        def predict_with_scope(self, texts):
+            return [([("ask_visit_booking", 0.6), ("out_of_scope", 0.4)], 0.99) for _ in texts]
+
+    classifier = LinearIntentClassifier({}, storage, Resource("sure"), Sure())
+    table, visit = classifier.process([Message({TEXT: "can i book a table"}), Message({TEXT: "can i change my visit date"})])
+    assert table.get(INTENT)["name"] == "out_of_scope"
+    assert visit.get(INTENT)["name"] == "ask_visit_booking"
+
+
+def test_a_guess_at_a_sensitive_flow_without_a_clear_request_falls_back(storage, context):
+    from bot.nlp.rasa_components import ClearRequestClassifier
+
+    gate = ClearRequestClassifier.create({}, storage, Resource("clear"), context)
+    todo, details, button = gate.process([
+        message("please delete my todo list", intent="delete_my_data"),
+        message("please delete my details", intent="delete_my_data"),
+        message("/delete_my_data", intent="delete_my_data"),
+    ])
+    assert todo.get(INTENT)["name"] == "nlu_fallback"
+    assert details.get(INTENT)["name"] == "delete_my_data"
+    assert button.get(INTENT)["name"] == "delete_my_data"
 
 
 def test_a_lexicon_split_over_two_files_is_joined(tmp_path):

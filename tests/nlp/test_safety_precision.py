@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlp import safety_report
-from bot.nlp.safety import SAFETY_INTENTS, safety_intent
+from bot.nlp.safety import SAFETY_INTENTS, safety_intent, everyday_sense
 
 # Measured 2026-12-03 on tests/nlu/safety_ordinary.yml: 1 false alarm in 313 (0.3%; 8, 2.6%, before
 # issue 13). The limit leaves room for two more before a change to the patterns must be looked at.
@@ -89,3 +89,21 @@ def test_the_report_passes_and_prints_both_figures(capsys):
     assert safety_report.main([], predictor=perfect) == 0
     out = capsys.readouterr().out
     assert "FALSE ALARMS" in out and "100.0%" in out and "0 (0.0%)" in out
+
+
+@pytest.mark.parametrize("text", [
+    "i gotta jump start my car", "who can jump off my dead car battery", "how many people die skydiving each year",
+    "what are the deaths from flu each year", "how do i kill the engine on a boat", "he hit the roof when i told him",
+    "the kids are driving me mad", "my phone died during his call", "i'm finished with my to do list",
+])
+def test_harm_words_in_their_everyday_sense(text):
+    assert everyday_sense(text)
+    assert safety_intent(text) is None
+
+
+def test_no_crisis_message_the_project_has_reads_as_everyday():
+    crisis = [c.text for items in safety_report.crisis_sets().values() for c in items]
+    assert [t for t in crisis if everyday_sense(t)] == []
+    # and a crisis phrase beside an everyday one is still caught by the rules
+    assert safety_intent("my phone is dead and i want to die") == "risk_self"
+    assert not everyday_sense("i want to jump off a bridge")
