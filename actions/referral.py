@@ -127,7 +127,7 @@ class ValidateReferralForm(FormValidationAction):
                 if carry_on:
                     return [SlotSet(slot, None)]  # not an answer: the form asks its question again
             intent = tracker.latest_message.get("intent") or {}
-            if digression.is_topic_question(intent.get("name"), intent.get("confidence")) and not form.reads_as_answer(
+            if digression.is_digression(intent.get("name"), intent.get("confidence"), text) and not form.reads_as_answer(
                 slot, text, known_place=slot == "area" and search.council_for(text) is not None
             ):
                 # Rasa may already have copied the text into the slot (from_text): take it out.

@@ -25,6 +25,14 @@ def test_topic_questions_need_a_topic_and_confidence():
     assert not digression.is_topic_question(None, None)
 
 
+def test_a_question_the_assistant_does_not_help_with_is_a_digression_too():
+    assert digression.is_digression("out_of_scope", 1.0, "whats the weather like tomorrow")
+    assert not digression.is_digression("out_of_scope", 1.0, "12")  # a poor answer, not a question
+    assert digression.is_digression("ask_visit_costs", 0.9, "visit costs")
+    assert not digression.is_digression("inform", 0.99, "how about leeds")
+    assert not digression.is_digression("risk_self", 0.99, "how do i go on")
+
+
 @pytest.mark.parametrize("text, answer", [
     ("carry on", True), ("Yes please", True), ("go on then!", True), ("/affirm", True), ("ok", True),
     ("no", False), ("forget it", False), ("Not now.", False), ("/stop_referral", False),
