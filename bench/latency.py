@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.cluster import tracker_store_endpoint
+from bot.endpoints import tracker_store_endpoint
 from bot.servers import BIN, Servers, child_env, free_port, wait_for
 from bot.settings import ROOT
 

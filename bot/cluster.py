@@ -8,7 +8,8 @@ everything.
     python -m bot.cluster endpoints --out var/endpoints.yml [--actions-url http://actions:5055]
 
 Rasa reads its endpoints from a YAML file whose `${VAR}`s must all be set, so the file for a
-run is generated from bot.settings (`endpoints_for`) into var/endpoints.prod.yml at start.
+run is generated from bot.settings (`bot.endpoints.endpoints_for`, as `make run` does) into
+var/endpoints.prod.yml at start.
 
 The balancer (aiohttp, about 100 lines, rather than nginx: nothing to install here, and its
 retry rule is ours and tested) sends each request to the next Rasa server in turn. A server
@@ -37,67 +38,11 @@ from sqlalchemy.engine import make_url
 
 from bot import log_hygiene
 from bot.dialogue.follow_up import is_reread
-from bot.endpoints import action_endpoint, write_endpoints
+from bot.endpoints import endpoints_for, write_endpoints
 from bot.servers import BIN, Servers, wait_for
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-# --- endpoints from settings --------------------------------------------------------------------
-# Rasa's SQLTrackerStore with pooled SQLite connections (bot/tracker_store.py); PostgreSQL as Rasa has it.
-TRACKER_STORE_TYPE = "bot.tracker_store.SQLTrackerStore"
-
-
-def tracker_store_endpoint(url: str) -> dict[str, Any]:
-    """Rasa's `tracker_store` section for a SQLAlchemy URL (sqlite:/// or postgresql://)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": parsed.database}
-    if backend != "postgresql":
-        raise ValueError(f"TRACKER_STORE_URL must be sqlite:/// or postgresql://, not {backend}")
-    section: dict[str, Any] = {
-        "type": TRACKER_STORE_TYPE,
-        "dialect": "postgresql",
-        "url": parsed.host or "localhost",
-        "port": parsed.port or 5432,
-        "db": parsed.database,
-        "username": parsed.username,
-        "password": parsed.password,
-    }
-    return {k: v for k, v in section.items() if v is not None}
-
-
-def lock_store_endpoint(url: str | None) -> dict[str, Any] | None:
-    """Rasa's `lock_store` section for redis://[:password@]host[:port][/db]; None: in memory."""
-    if not url:
-        return None
-    parsed = make_url(url)
-    if parsed.drivername not in ("redis", "rediss"):
-        raise ValueError(f"LOCK_STORE_URL must be redis://host:port/db, not {parsed.drivername}")
-    section: dict[str, Any] = {
-        "type": "redis",
-        "url": parsed.host or "localhost",
-        "port": parsed.port or 6379,
-        "db": int(parsed.database or 0),
-        "password": parsed.password,
-        "use_ssl": parsed.drivername == "rediss" or None,
-    }
-    return {k: v for k, v in section.items() if v is not None}
-
-
-def endpoints_for(settings: Settings, actions_url: str | None = None) -> dict[str, Any]:
-    """endpoints.yml for a run: the action server (with the key it requires), the tracker
-    store and the lock store."""
-    endpoints: dict[str, Any] = {
-        "action_endpoint": action_endpoint(actions_url or f"http://localhost:{settings.actions_port}", settings.secret("action_server")),
-        "tracker_store": tracker_store_endpoint(settings.tracker_store_url),
-    }
-    lock_store = lock_store_endpoint(settings.lock_store_url)
-    if lock_store:
-        endpoints["lock_store"] = lock_store
-    return endpoints
 
 
 def ensure_postgres_database(url: str) -> None:

@@ -33,9 +33,9 @@ class LockBusy(RuntimeError):
 
 def conversation_lock_store(settings: Settings) -> "LockStore | None":
     """The lock store Rasa uses, built from the same `lock_store` endpoint section Rasa's
-    endpoints file is written from (bot.cluster.lock_store_endpoint), or None when Rasa keeps
+    endpoints file is written from (bot.endpoints.lock_store_endpoint), or None when Rasa keeps
     its locks in memory."""
-    from bot.cluster import lock_store_endpoint
+    from bot.endpoints import lock_store_endpoint
 
     section = lock_store_endpoint(settings.lock_store_url)
     if section is None:

@@ -85,6 +85,17 @@ def model_missing(settings: Settings) -> bool:
     return True
 
 
+def servers_for(settings: Settings) -> Servers:
+    """The servers `make run` starts: each on the port its setting names; Rasa's endpoints are
+    written from the same settings at start (bot/endpoints.py)."""
+    return Servers(
+        model=settings.model_path,
+        rasa_port=settings.rasa_port,
+        actions_port=settings.actions_port,
+        console_port=settings.console_port,
+    )
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = Settings.from_env()
@@ -93,12 +104,7 @@ def main() -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     # Rasa and the action server listen on localhost (RASA_INTERFACE, ACTIONS_INTERFACE); the
     # HTTP API always needs a JWT made with the `rasa_api` secret (bot/api_auth.py).
-    servers = Servers(
-        model=settings.model_path,
-        rasa_port=settings.rasa_port,
-        actions_port=settings.actions_port,
-        console_port=settings.console_port,
-    )
+    servers = servers_for(settings)
 
     def banner() -> str:
         return (

@@ -11,11 +11,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.api_auth import auth_headers
-from bot.endpoints import from_template, write_endpoints
+from bot.endpoints import endpoints_for, from_template, write_endpoints
 from bot.settings import ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -82,16 +82,17 @@ class Servers:
     Both listen on localhost unless `interface` (default RASA_INTERFACE) / ACTIONS_INTERFACE
     say otherwise. Rasa's HTTP API needs a JWT made with `auth_token` (default: the `rasa_api`
     secret, RASA_AUTH_TOKEN or generated into var/); the action server needs the
-    `action_server` secret, which Rasa sends from the endpoints file written at start from
-    the template `endpoints` into `endpoints_path` (default var/endpoints.<rasa port>.yml, or
-    beside a template of the caller's)."""
+    `action_server` secret, which Rasa sends from the endpoints file written at start into
+    `endpoints_path` (default var/endpoints.<rasa port>.yml): built from the settings
+    (bot.endpoints.endpoints_for: ACTIONS_PORT, TRACKER_STORE_URL, LOCK_STORE_URL, FC_VAR_DIR),
+    or from a template of the caller's (`endpoints`, tests) and then beside it."""
 
     model: Path
     rasa_port: int = 5005
     actions_port: int = 5055
     auth_token: str | None = None
     interface: str | None = None
-    endpoints: Path = ROOT / "endpoints.yml"
+    endpoints: Path | None = None  # a template of the caller's; None: from the settings
     endpoints_path: Path | None = None
     actions_imports: tuple[str, ...] = ()  # modules the action server imports first (tests: fault injection)
     credentials: Path = ROOT / "credentials.yml"
@@ -190,18 +191,26 @@ class Servers:
         ]
 
     def _default_endpoints_path(self, settings: Settings) -> Path:
-        """var/endpoints.<port>.yml for the repository's template; beside any other template."""
-        if self.endpoints.resolve() == (ROOT / "endpoints.yml").resolve():
+        """var/endpoints.<port>.yml when built from the settings; beside a caller's template."""
+        if self.endpoints is None:
             return settings.var_dir / f"endpoints.{self.rasa_port}.yml"
         return self.endpoints.with_name(f"{self.endpoints.stem}.{self.rasa_port}.run.yml")
 
     def start(self, timeout: float = 240) -> "Servers":
         self.prepare_database()
-        settings = Settings.from_env()
-        endpoints = write_endpoints(
-            from_template(self.endpoints, self.actions_url, self.env["ACTION_SERVER_SECRET"]),
-            self.endpoints_path or self._default_endpoints_path(settings),
+        # The settings as this run settled them (prepare_database): the tracker store and secret
+        # the action server and the console were given are the ones Rasa is given.
+        settings = replace(
+            Settings.from_env(),
+            tracker_store_url=self.env["TRACKER_STORE_URL"],
+            action_server_secret=self.env["ACTION_SERVER_SECRET"],
+            actions_port=self.actions_port,
         )
+        if self.endpoints is None:
+            sections = endpoints_for(settings, self.actions_url)
+        else:
+            sections = from_template(self.endpoints, self.actions_url, self.env["ACTION_SERVER_SECRET"])
+        endpoints = write_endpoints(sections, self.endpoints_path or self._default_endpoints_path(settings))
         actions = self._spawn("actions", self.actions_args())
         rasa = self._spawn("rasa", self.rasa_args(self.rasa_port, endpoints, str(self.interface)))
         console = None

@@ -27,7 +27,8 @@ class Settings:
     model_path: Path
     var_dir: Path
     database_url: str
-    # Rasa's tracker store (endpoints.yml): the console reads transcripts from it and erases them.
+    # Rasa's tracker store (its endpoints file is written from this, bot/endpoints.py): the console
+    # reads transcripts from it and erases them.
     tracker_store_url: str
     console_port: int
     # Where the console reaches Rasa's HTTP API (staff replies, hand back).

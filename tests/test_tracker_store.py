@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.pool import QueuePool
 
 from bot import conversations, db
-from bot.cluster import tracker_store_endpoint
+from bot.endpoints import tracker_store_endpoint
 from bot.tracker_store import SQLTrackerStore
 
 

@@ -17,7 +17,7 @@ from channel_fakes import (
 )
 
 from bot.channels.telegram import SECRET_HEADER
-from bot.cluster import tracker_store_endpoint
+from bot.endpoints import tracker_store_endpoint
 from bot.servers import Servers
 
 pytestmark = pytest.mark.e2e

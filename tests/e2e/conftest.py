@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.cluster import tracker_store_endpoint
+from bot.endpoints import tracker_store_endpoint
 from bot.servers import Servers, free_port
 
 

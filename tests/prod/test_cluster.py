@@ -10,7 +10,8 @@ import pytest
 import yaml
 from aiohttp import ClientSession, web
 
-from bot.cluster import TRACKER_STORE_TYPE, Balancer, endpoints_for, lock_store_endpoint, tracker_store_endpoint, write_endpoints
+from bot.cluster import Balancer
+from bot.endpoints import TRACKER_STORE_TYPE, endpoints_for, lock_store_endpoint, tracker_store_endpoint, write_endpoints
 from bot.settings import Settings
 from bot.servers import free_port
 
