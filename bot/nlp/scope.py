@@ -57,7 +57,7 @@ def names_the_field(text: str) -> bool:
 
 
 def load(part: str, directory: Path = CLINC_DIR) -> list[tuple[str, str]]:
-    """(text, CLINC intent) of one part: `val`, `train` (150 intents) or `oos_val`, `oos_train` (intent `oos`)."""
+    """(text, CLINC intent) of one part kept in the repository: `val` (150 intents) or `oos_val` (intent `oos`)."""
     rows = json.loads((directory / f"{part}.json").read_text())
     return [(row, "oos") if isinstance(row, str) else (row[0], row[1]) for row in rows]
 
