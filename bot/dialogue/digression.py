@@ -17,14 +17,14 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
+from bot.nlp import scope
+
 # The offer to carry on: one response per form, with a variant per question it was asking.
 OFFER_PREFIX = "utter_resume_"
 ACTION_LISTEN = "action_listen"
 
 # A topic question is answered mid-form only when the classifier is this sure of it.
 MIN_CONFIDENCE = 0.5
-# Declined mid-form like a topic question is answered (utter_out_of_scope), then the offer.
-OUT_OF_SCOPE = "out_of_scope"
 # Topic intents that are not answered mid-form: asking for a person or "any more?" there
 # means the form they are in (they are asking for a call back already).
 NOT_DIGRESSIONS = frozenset({"ask_human", "ask_live_chat", "ask_more_results"})
@@ -67,7 +67,7 @@ def is_digression(intent: str | None, confidence: float | None, text: str) -> bo
     question, or a question about something the assistant does not help with ("what's the weather
     tomorrow?"), which is declined before the offer to carry on. An off-topic message that is not a
     question ("12" asked for a phone number) is a poor answer, and the form says so."""
-    return is_topic_question(intent, confidence) or (intent == OUT_OF_SCOPE and looks_like_question(text))
+    return is_topic_question(intent, confidence) or (intent == scope.OUT_OF_SCOPE and looks_like_question(text))
 
 
 def resume_answer(text: str) -> bool | None:

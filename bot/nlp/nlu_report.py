@@ -13,7 +13,6 @@ without the split's held-out fifth, on which accuracy is measured.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,27 +78,16 @@ def main(argv: Optional[list[str]] = None, predictor: Optional[Predict] = None, 
 
     lines: list[Line] = []
     if accuracy is None and args.intent_report:
-        accuracy, macro_f1, weakest = report.summarise(json.loads(args.intent_report.read_text()))
-        print(f"Held-out NLU evaluation: intent accuracy {accuracy:.3f}, macro F1 {macro_f1:.3f}")
-        print("Weakest intents: " + ", ".join(f"{n} {f:.2f} (n={s})" for n, f, s in weakest[:5]))
+        accuracy = report.print_summary(args.intent_report)
     if accuracy is not None:
         lines.append(Line("held-out intent accuracy", f"{accuracy:.3f}", f">= {args.min_accuracy:.2f}", accuracy >= args.min_accuracy))
 
     served = predictor or (safety_report.model_predictor(args.model) if args.model else None)
     if served is None:
         parser.error("--model is needed")
-    full = "full NLU" + (f" ({args.model.name})" if args.model else "")
-    predictors: dict[str, Predict] = {"rule layer": safety_report.rule_layer, full: served}
-    if args.held_out_model:
-        predictors[f"held-out model ({args.held_out_model.name})"] = safety_report.model_predictor(args.held_out_model)
-    crisis = safety_report.crisis_sets(args.root, args.split)
-    rows = safety_report.measure(predictors, crisis, safety_report.ordinary_messages(args.root))
     print()
-    print(safety_report.table(rows, list(predictors)))
-    if rows[-1].examples.get(full):
-        print(f"False alarms ({full}): " + "; ".join(rows[-1].examples[full][:25]))
+    rows, full, problems = safety_report.run(served, args.model.name if args.model else None, args.held_out_model, args.root, args.split)
     lines += safety_lines(rows, full)
-    problems = safety_report.failures(rows, crisis, full)
 
     queries = scope.load("val") + scope.load("oos_val")
     result = scope.measure(queries, served([text for text, _ in queries]))

@@ -165,6 +165,27 @@ def failures(rows: list[Row], crisis: dict[str, list[Crisis]], full: Optional[st
     return problems
 
 
+def run(served: Optional[Predict], served_name: Optional[str], held_out: Optional[Path], root: Path = ROOT,
+        split: Optional[Path] = None) -> tuple[list[Row], Optional[str], list[str]]:
+    """Measure the rule layer, the served pipeline (`served`, when given) and the evaluation model
+    (`held_out`), print the table and the served pipeline's false alarms, and return the rows, the
+    served pipeline's column and why the report fails (`failures`)."""
+    predictors: dict[str, Predict] = {"rule layer": rule_layer}
+    full = None
+    if served is not None:
+        full = "full NLU" + (f" ({served_name})" if served_name else "")
+        predictors[full] = served
+    if held_out:
+        predictors[f"held-out model ({held_out.name})"] = model_predictor(held_out)
+    crisis = crisis_sets(root, split)
+    rows = measure(predictors, crisis, ordinary_messages(root))
+    print(table(rows, list(predictors)))
+    alarms = rows[-1].examples.get(full or "rule layer", [])
+    if alarms:
+        print(f"False alarms ({full or 'rule layer'}): " + "; ".join(alarms[:25]))
+    return rows, full, failures(rows, crisis, full)
+
+
 def main(argv: Optional[list[str]] = None, predictor: Optional[Predict] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="the served model (models/current.tar.gz): its whole pipeline must catch every crisis message")
@@ -172,20 +193,8 @@ def main(argv: Optional[list[str]] = None, predictor: Optional[Predict] = None) 
     parser.add_argument("--split", type=Path, help="test_data.yml of `rasa data split nlu`: its safety examples are held out from the model")
     parser.add_argument("--root", type=Path, default=ROOT)
     args = parser.parse_args(argv)
-    predictors: dict[str, Predict] = {"rule layer": rule_layer}
-    full = None
-    if predictor is not None or args.model:
-        full = "full NLU" + (f" ({args.model.name})" if args.model else "")
-        predictors[full] = predictor or model_predictor(args.model)
-    if args.held_out_model:
-        predictors[f"held-out model ({args.held_out_model.name})"] = model_predictor(args.held_out_model)
-    crisis = crisis_sets(args.root, args.split)
-    rows = measure(predictors, crisis, ordinary_messages(args.root))
-    print(table(rows, list(predictors)))
-    alarms = rows[-1].examples.get(full or "rule layer", [])
-    if alarms:
-        print(f"False alarms ({full or 'rule layer'}): " + "; ".join(alarms[:25]))
-    problems = failures(rows, crisis, full)
+    served = predictor or (model_predictor(args.model) if args.model else None)
+    _, _, problems = run(served, args.model.name if args.model else None, args.held_out_model, args.root, args.split)
     for p in problems:
         print("FAIL: " + p, file=sys.stderr)
     return 1 if problems else 0
