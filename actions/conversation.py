@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions_support import guarded
-from bot.dialogue import follow_up
+from bot.dialogue import follow_up, trackers
 from bot.nlp.follow_up import FACETS
 
 
@@ -21,18 +21,16 @@ class ActionFollowUp(Action):
         return "action_follow_up"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        message = tracker.latest_message or {}
-        guess = (message.get("intent") or {}).get("name")
-        facet = follow_up.facet_of(message)
+        guess = trackers.latest_intent(tracker)
+        facet = follow_up.facet_of(tracker.latest_message or {})
         if facet not in FACETS:
             reading = follow_up.Reading(guess or "nlu_fallback")  # nothing to lean on: as the classifier read it
         else:
-            own_need = next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == "need"), None)
             reading = follow_up.resolve(
                 facet,
                 follow_up.last_topic(reversed(tracker.applied_events())),
                 tracker.slots,
                 guess=guess,
-                own_need=own_need,
+                own_need=trackers.latest_entity(tracker, "need"),
             )
         return follow_up.reread_events(tracker.applied_events(), reading)

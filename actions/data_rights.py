@@ -2,15 +2,12 @@
 know about me?": what the conversation holds. Thin glue over bot.referrals and bot.profile."""
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db
 from bot.actions_support import guarded
@@ -18,8 +15,6 @@ from bot.profile import known_facts
 from bot.referrals import cases
 from bot.referrals.models import KIND_CALLBACK
 from bot.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 
 @guarded
@@ -30,14 +25,12 @@ class ActionDeleteMyData(Action):
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        def erase() -> None:  # off the event loop (asyncio's default thread pool)
-            with db.session_factory()() as session, session.begin():
-                cases.request_erasure(tracker.sender_id, session=session)
-
         try:
-            await asyncio.to_thread(erase)
-        except SQLAlchemyError as error:
-            logger.warning("could not record an erasure request: %s", type(error).__name__)
+            await db.run(
+                lambda session: cases.request_erasure(tracker.sender_id, session=session),
+                what="record an erasure request", write=True,
+            )
+        except db.Unavailable:
             dispatcher.utter_message(response="utter_delete_my_data_failed")
             return []
         dispatcher.utter_message(response="utter_delete_my_data_done")
@@ -53,15 +46,10 @@ class ActionWhatYouKnow(Action):
         return "action_what_you_know"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        def open_callback() -> bool:  # off the event loop
-            with db.session_factory()() as session:
-                return bool(cases.open_cases_for(tracker.sender_id, session=session, kind=KIND_CALLBACK))
-
-        try:
-            has_callback = await asyncio.to_thread(open_callback)
-        except SQLAlchemyError as error:
-            logger.warning("could not look up open call backs: %s", type(error).__name__)
-            has_callback = False  # the rest still answers the question
+        has_callback = await db.run(
+            lambda session: bool(cases.open_cases_for(tracker.sender_id, session=session, kind=KIND_CALLBACK)),
+            what="look up open call backs", otherwise=False,  # the rest still answers the question
+        )
         parts = known_facts(tracker.slots, domain.get("responses") or {}, has_callback=has_callback)
         if parts:
             dispatcher.utter_message(response="utter_what_you_know", known="; ".join(parts))

@@ -1,68 +1,18 @@
-"""action_search_services: who can help, here. Thin glue over bot.directory."""
+"""Who can help, here: action_search_services, action_refer_family (the same search for a
+professional referring a family) and action_prison_services. Thin glue over bot.directory
+(what to say: bot.directory.replies)."""
 from __future__ import annotations
 
-import asyncio
-import logging
-from datetime import date
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db
-from bot.actions_support import guarded
-from bot.directory import areas, search
-from bot.directory.taxonomy import NEEDS
-
-logger = logging.getLogger(__name__)
-
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-
-
-def _latest_entity(tracker: Tracker, name: str) -> str | None:
-    values = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name]
-    return str(values[0]) if values else None
-
-
-def contact_line(found: search.Found) -> str:
-    """How to reach a service: phone first (works from any phone), else web, else email."""
-    if found.phone:
-        return f"Tel {found.phone} ({found.opening_times})." if found.opening_times else f"Tel {found.phone}."
-    if found.url:
-        return f"Web: {found.url}"
-    if found.email:
-        return f"Email: {found.email}"
-    return ""
-
-
-def freshness(found: search.Found) -> str:
-    """How recent the entry is, in a few words short enough for a text: when it was checked,
-    or since when it has not been (an answer of such entries also says they may have changed)."""
-    when = found.as_of
-    if found.verified and isinstance(when, date):
-        return f"checked {when.day} {MONTHS[when.month - 1]} {when.year}"
-    if isinstance(when, date):
-        return f"last checked {MONTHS[when.month - 1]} {when.year}"
-    if isinstance(when, str) and when:
-        year, _, month = when.partition("-")
-        month = month[:2]
-        label = f"{MONTHS[int(month) - 1]} {year}" if month.isdigit() and 1 <= int(month) <= 12 else year
-        return f"not checked since {label}"
-    return "not checked recently"
-
-
-def utter_service(dispatcher: CollectingDispatcher, found: search.Found) -> None:
-    """One service, one message: who, what they do, how to reach them, how recent."""
-    dispatcher.utter_message(
-        response="utter_directory_result",
-        service_name=found.name if found.organization in found.name else f"{found.organization}: {found.name}",
-        service_description=found.description,
-        service_contact=contact_line(found),
-        service_freshness=freshness(found),
-        service_scope=areas.SCOPE_NAMES[found.scope],
-    )
+from bot.actions_support import guarded, send
+from bot.dialogue import trackers
+from bot.directory import replies, search
 
 
 @guarded
@@ -72,12 +22,15 @@ class ActionSearchServices(Action):
     def name(self) -> Text:
         return "action_search_services"
 
+    def audience(self, tracker: Tracker) -> str | None:
+        """Whom the services are ranked for."""
+        return tracker.get_slot("audience")
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = trackers.latest_intent(tracker)
         more = intent == "ask_more_results"
-        need = tracker.get_slot("need")
-        if intent == "ask_find_service":
-            need = _latest_entity(tracker, "need")  # a new question asks afresh
+        # A new question asks afresh; "any more?" carries on with the need asked about.
+        need = trackers.latest_entity(tracker, "need") if intent == "ask_find_service" else tracker.get_slot("need")
         offset = int(tracker.get_slot("directory_offset") or 0) + search.PAGE_SIZE if more else 0
 
         area = tracker.get_slot("area")
@@ -86,50 +39,46 @@ class ActionSearchServices(Action):
             dispatcher.utter_message(response="utter_ask_directory_area")
             return [SlotSet("need", need), SlotSet("directory_offset", None)]
 
-        audience = tracker.get_slot("audience")
-
-        def look_up():  # database work off the event loop (asyncio's default thread pool)
-            with db.session_factory()() as session:
-                page = search.search_services(session, council=council, need=need, audience=audience, offset=offset)
-                if not page.results and need and offset == 0:
-                    return search.search_services(session, council=council, audience=audience), True
-                return page, False
-
+        audience = self.audience(tracker)
         try:
-            page, broadened = await asyncio.to_thread(look_up)
-        except SQLAlchemyError:
-            logger.exception("service directory unavailable")
+            page, broadened = await db.run(
+                lambda session: replies.find_services(session, council=council, need=need, audience=audience, offset=offset),
+                what="search the service directory",
+            )
+        except db.Unavailable:
             dispatcher.utter_message(response="utter_directory_unavailable")
             return []
+        reply = replies.search_reply(page, place=council.name, need=need, offset=offset, more=more, broadened=broadened)
+        send(dispatcher, reply.messages)
+        return [SlotSet(slot, value) for slot, value in reply.slots.items()]
 
-        place = council.name
-        if more and not page.results:
-            dispatcher.utter_message(response="utter_directory_no_more", area=place)
-            return [SlotSet("directory_offset", None)]
-        if not page.results:
-            dispatcher.utter_message(response="utter_directory_none", area=place)
-            return [SlotSet("need", need), SlotSet("directory_offset", None)]
-        if offset == 0:
-            if broadened:
-                dispatcher.utter_message(response="utter_directory_no_need_match", area=place, need_name=NEEDS[need].lower())
-            elif page.local_count:
-                dispatcher.utter_message(response="utter_directory_local", area=place)
-            else:
-                dispatcher.utter_message(response="utter_directory_nothing_local", area=place)
-        # Verified entries rank first, so a page with none has nothing checked recently: say so
-        # plainly, and end with the national helpline as the contact that is current.
-        unchecked_only = page.all_unchecked
-        if unchecked_only:
-            dispatcher.utter_message(response="utter_directory_unchecked_only")
-        for found in page.results:
-            utter_service(dispatcher, found)
-        if unchecked_only:
-            dispatcher.utter_message(response="utter_directory_unchecked_helpline")
-            if page.has_more:
-                dispatcher.utter_message(response="utter_directory_more")
-        else:
-            dispatcher.utter_message(response="utter_directory_more" if page.has_more else "utter_directory_end")
-        return [SlotSet("need", None if broadened else need), SlotSet("directory_offset", float(offset) if page.has_more else None)]
+
+# What action_search_services sends when it has listed services (not when it asks for the place
+# or has none: then the safeguarding line would interrupt a question).
+_LISTED = frozenset({"utter_directory_result"})
+
+
+@guarded
+class ActionReferFamily(ActionSearchServices):
+    """A professional asking where to refer or signpost a family in a place: the local services
+    for the family (as action_search_services finds them), then children's social care and
+    early help, where a child may be at risk."""
+
+    def name(self) -> Text:
+        return "action_refer_family"
+
+    def audience(self, tracker: Tracker) -> str | None:
+        # Ranked as for a family: the services the family can be referred to come first (with
+        # audience "professional", search ranks services for professionals, such as training, first).
+        return "family"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        before = len(dispatcher.messages)
+        events = await super().run(dispatcher, tracker, domain)
+        sent = {m.get("response") for m in dispatcher.messages[before:]}
+        if sent & _LISTED:
+            dispatcher.utter_message(response="utter_refer_family_safeguarding")
+        return events
 
 
 @guarded
@@ -144,20 +93,9 @@ class ActionPrisonServices(Action):
         prison_id = search.prison_id_for(prison) if prison else None
         if prison_id is None:
             return []
-        def look_up():  # off the event loop
-            with db.session_factory()() as session:
-                return search.services_at_prison(session, prison_id)
-
-        try:
-            found = await asyncio.to_thread(look_up)
-        except SQLAlchemyError:
-            logger.exception("service directory unavailable")
-            return []  # the address has been given already; nothing else is lost
-        if found:
-            unchecked_only = not any(service.verified for service in found)
-            dispatcher.utter_message(response="utter_prison_services_unchecked" if unchecked_only else "utter_prison_services", prison=prison)
-            for service in found:
-                utter_service(dispatcher, service)
-            if unchecked_only:
-                dispatcher.utter_message(response="utter_directory_unchecked_helpline")
+        # If the directory is down, the address has been given already; nothing else is lost.
+        found = await db.run(
+            lambda session: search.services_at_prison(session, prison_id), what="look up a prison's services", otherwise=[],
+        )
+        send(dispatcher, replies.prison_services_messages(found, prison))
         return []

@@ -1,33 +1,20 @@
 """Offering a person, and live handoff to a helpline worker. Thin glue over bot.handoff and bot.referrals."""
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from actions.referral import council_code, latest_message_id, user_intents
 from bot import db
 from bot.actions_support import guarded
+from bot.dialogue import trackers
+from bot.directory import areas
 from bot.handoff import staff_on_shift
 from bot.referrals import cases, form
-
-logger = logging.getLogger(__name__)
-
-
-def _on_shift() -> bool:
-    """Whether a worker could join now; if the database can't say, nobody can."""
-    try:
-        with db.session_factory()() as session:
-            return staff_on_shift(session=session)
-    except SQLAlchemyError as error:
-        logger.warning("could not check who is on shift: %s", type(error).__name__)
-        return False
 
 
 @guarded
@@ -38,7 +25,8 @@ class ActionOfferHelpFromPerson(Action):
         return "action_offer_help_from_person"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        on_shift = await asyncio.to_thread(_on_shift)
+        # If the database can't say whether a worker could join now, nobody can.
+        on_shift = await db.run(lambda session: staff_on_shift(session=session), what="check who is on shift", otherwise=False)
         dispatcher.utter_message(response="utter_offer_person_on_shift" if on_shift else "utter_offer_person_off_shift")
         # A plain "yes" to this offer means what was offered (data/rules/referral.yml).
         return [SlotSet("person_offer", "live" if on_shift else "callback")]
@@ -52,27 +40,21 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        def queue() -> bool:
-            with db.session_factory()() as session, session.begin():
-                if not staff_on_shift(session=session):
-                    return False
-                cases.open_live(
-                    sender_id=tracker.sender_id,
-                    channel=tracker.get_latest_input_channel() or "",
-                    request_key=f"{tracker.sender_id}:{latest_message_id(tracker)}",
-                    topic=form.main_topic(user_intents(tracker)),
-                    audience=tracker.get_slot("audience"),
-                    council_code=council_code(tracker.get_slot("area")),
-                    session=session,
-                )
-                return True
+        def queue(session: Session) -> bool:
+            if not staff_on_shift(session=session):
+                return False
+            cases.open_live(
+                sender_id=tracker.sender_id,
+                channel=trackers.input_channel(tracker),
+                request_key=trackers.request_key(tracker),
+                topic=form.main_topic(trackers.user_intents(tracker)),
+                audience=tracker.get_slot("audience"),
+                council_code=areas.council_code(tracker.get_slot("area")),
+                session=session,
+            )
+            return True
 
-        try:
-            queued = await asyncio.to_thread(queue)
-        except SQLAlchemyError as error:
-            logger.warning("could not queue a live chat: %s", type(error).__name__)
-            queued = False
-        if not queued:
+        if not await db.run(queue, what="queue a live chat", write=True, otherwise=False):
             dispatcher.utter_message(response="utter_handoff_nobody")
             return []
         # Committed: the worker's queue has it. Rasa now only records what the person writes.

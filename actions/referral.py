@@ -2,25 +2,21 @@
 and cancelling a call back. Thin glue over bot.referrals."""
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot import conversations, db, senders
+from bot import db, erasure, senders
 from bot.actions_support import guarded
-from bot.dialogue import digression
-from bot.directory import search
+from bot.dialogue import digression, trackers
+from bot.directory import areas
 from bot.referrals import cases, form
+from bot.referrals.area import knows_place, read_area
 from bot.referrals.consent import CONSENT_VERSION, consent_time, parse_consent_time
 from bot.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 FORM = "referral_form"
 # Answers allowed per question before the form stops and gives the helpline number.
@@ -31,7 +27,6 @@ REFERRAL_SLOTS = (
     "referral_safe_to_call", "referral_leave_message", "referral_best_time", "referral_note",
     "referral_confirmed", "referral_outcome",
 )
-SMS_CHANNEL = "twilio"
 PHONE_ERRORS = {
     form.NOT_A_NUMBER: "utter_referral_phone_missing",
     form.NOT_UK: "utter_referral_phone_not_uk",
@@ -45,53 +40,23 @@ def reset_referral() -> List[EventType]:
     return [SlotSet(slot, None) for slot in REFERRAL_SLOTS]
 
 
-def _request_redaction(sender_id: str, since: float) -> None:
-    with db.session_factory()() as session, session.begin():
-        conversations.request_redaction(sender_id, since, session=session)
-
-
 async def forget_unsent(tracker: Tracker) -> List[EventType]:
     """The form ended without being sent: clear its slots, and ask for what was typed into it
     to be redacted from the stored conversation once Rasa has saved this turn (the retention
-    job, bot.conversations.process_redactions), so that "nothing has been saved" is true.
-    The database work runs off the event loop (as every action's does)."""
-    since = form.form_started_at(tracker.events)
+    job, bot.erasure.process_redactions), so that "nothing has been saved" is true."""
+    since = trackers.form_started_at(tracker.events, FORM)
     if since is not None:
-        try:
-            await asyncio.to_thread(_request_redaction, tracker.sender_id, since)
-        except SQLAlchemyError as error:
-            logger.warning("could not record a redaction request: %s", type(error).__name__)
+        await db.run(
+            lambda session: erasure.request_redaction(tracker.sender_id, since, session=session),
+            what="record a redaction request", write=True, otherwise=None,
+        )
     return reset_referral()
 
 
-def latest_message_id(tracker: Tracker) -> str:
-    """The id of the person's latest message: a retried message has the same one."""
-    message_id = tracker.latest_message.get("message_id")
-    if not message_id:
-        users = [e for e in tracker.events if e.get("event") == "user"]
-        message_id = users[-1].get("message_id") if users else None
-    return str(message_id or "")
-
-
-def latest_text(tracker: Tracker) -> str:
-    """What the person last typed (or the button payload they sent)."""
-    users = [e for e in tracker.events if e.get("event") == "user"]
-    return str(users[-1].get("text") or "") if users else ""
-
-
-def user_intents(tracker: Tracker) -> List[Optional[str]]:
-    """The intent of every message in the conversation, oldest first."""
-    return [((e.get("parse_data") or {}).get("intent") or {}).get("name") for e in tracker.events if e.get("event") == "user"]
-
-
-def council_code(area: Optional[str]) -> Optional[str]:
-    council = search.council_for(area) if area else None
-    return council.code if council else None
-
-
 def summary_for(tracker: Tracker, note: Optional[str] = None, limit: int = 200) -> str:
+    """What the call is about, from the topics asked and what we know of the person."""
     return form.build_summary(
-        form.topics_asked(user_intents(tracker)), stage=tracker.get_slot("stage"),
+        form.topics_asked(trackers.user_intents(tracker)), stage=tracker.get_slot("stage"),
         relationship=tracker.get_slot("relationship"), audience=tracker.get_slot("audience"), note=note, limit=limit,
     )
 
@@ -115,7 +80,7 @@ class ValidateReferralForm(FormValidationAction):
         offer carries on (the question again) or stops; anything else is an answer."""
         slot = tracker.get_slot("requested_slot")
         if slot:
-            text = latest_text(tracker)
+            text = trackers.latest_text(tracker)
             if digression.is_stop_request(text):
                 # "actually no, forget it" read as a name or a "no" would carry the form on
                 return await self._stop(slot, dispatcher, tracker, domain)
@@ -128,7 +93,7 @@ class ValidateReferralForm(FormValidationAction):
                     return [SlotSet(slot, None)]  # not an answer: the form asks its question again
             intent = tracker.latest_message.get("intent") or {}
             if digression.is_digression(intent.get("name"), intent.get("confidence"), text) and not form.reads_as_answer(
-                slot, text, known_place=slot == "area" and search.council_for(text) is not None
+                slot, text, known_place=slot == "area" and knows_place(text)
             ):
                 # Rasa may already have copied the text into the slot (from_text): take it out.
                 return [SlotSet(slot, None), ActionExecutionRejected(FORM)]
@@ -156,7 +121,7 @@ class ValidateReferralForm(FormValidationAction):
     def _retry(self, slot: str, response: Optional[str], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """An answer we can't use: say why (if `response`) and ask again, or stop after MAX_TRIES.
         The form asks the question again itself, so a reply that would only repeat it is None."""
-        if form.attempts_at(tracker.events, slot) >= MAX_TRIES:
+        if trackers.attempts_at(tracker.events, slot) >= MAX_TRIES:
             return {slot: None, "referral_outcome": "gave_up"}
         if response:
             dispatcher.utter_message(response=response)
@@ -181,7 +146,7 @@ class ValidateReferralForm(FormValidationAction):
     def validate_referral_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = str(value)
         answer = form.parse_yes_no(text) if not any(c.isdigit() for c in text) else None
-        if answer is True and tracker.get_latest_input_channel() == SMS_CHANNEL:
+        if answer is True and trackers.on_sms(tracker):
             # On SMS the conversation is the number they're texting from (sender id "sms:+44…").
             text = senders.phone_of(tracker.sender_id) or senders.address_of(tracker.sender_id)
         elif answer is False:
@@ -213,21 +178,10 @@ class ValidateReferralForm(FormValidationAction):
         return {"referral_best_time": best}
 
     def validate_area(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "")
-        council = search.council_for(text)
-        if council is not None:
-            return {"area": council.name}
-        asked = tracker.get_slot("requested_slot") == "area"
-        if asked and form.is_bare_no(text):
-            return {"area": ""}  # answered: they'd rather not say
-        if asked and form.is_bare_yes(text):
-            return self._retry("area", None, dispatcher, tracker)  # "yes" is not a place: asked again
-        cleaned = " ".join(text.split())
-        if tracker.get_slot("requested_slot") == "area" and 0 < len(cleaned) <= form.MAX_TIME and not cleaned.startswith("/"):
-            return {"area": cleaned}  # a place we don't know by name: the worker can read it
-        if tracker.get_slot("requested_slot") != "area":
-            return {"area": value}  # found in passing by the place finder: keep as it is
-        return self._retry("area", None, dispatcher, tracker)  # the form asks again (once, not twice)
+        answer = read_area(value, asked=tracker.get_slot("requested_slot") == "area")
+        if answer.ask_again:
+            return self._retry("area", None, dispatcher, tracker)  # the form asks again (once, not twice)
+        return {"area": answer.value}
 
     def validate_referral_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         note = form.parse_note(str(value))
@@ -271,7 +225,7 @@ class ActionAskReferralPhone(Action):
         return "action_ask_referral_form_referral_phone"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        sms = tracker.get_latest_input_channel() == SMS_CHANNEL
+        sms = trackers.on_sms(tracker)
         dispatcher.utter_message(response="utter_ask_referral_form_referral_phone_sms" if sms else "utter_ask_referral_form_referral_phone")
         return []
 
@@ -284,7 +238,7 @@ class ActionAskReferralNote(Action):
         return "action_ask_referral_form_referral_note"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if form.attempts_at(tracker.events, "referral_note") and form.is_bare_yes(latest_text(tracker)):
+        if trackers.attempts_at(tracker.events, "referral_note") and form.is_bare_yes(trackers.latest_text(tracker)):
             # They said yes to adding a few words: ask for the words, not the yes-or-no question again.
             dispatcher.utter_message(response="utter_referral_note_go_ahead")
             return []
@@ -333,11 +287,10 @@ class ActionSubmitReferral(Action):
             dispatcher.utter_message(response="utter_referral_stopped")  # never store without consent and a check
             return await forget_unsent(tracker)
 
-        intents = user_intents(tracker)
         request = cases.CallbackRequest(
             sender_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel() or "",
-            request_key=f"{tracker.sender_id}:{latest_message_id(tracker)}",
+            channel=trackers.input_channel(tracker),
+            request_key=trackers.request_key(tracker),
             consent_version=slot("referral_consent_version") or CONSENT_VERSION,
             consent_at=parse_consent_time(slot("referral_consent_at")),
             phone=slot("referral_phone"),
@@ -346,20 +299,17 @@ class ActionSubmitReferral(Action):
             name=slot("referral_name") or None,
             best_time=slot("referral_best_time") or None,
             area=slot("area") or None,
-            council_code=council_code(slot("area")),
+            council_code=areas.council_code(slot("area")),
             summary=summary_for(tracker, note=slot("referral_note") or None) or None,
-            topic=form.main_topic(intents),
+            topic=form.main_topic(trackers.user_intents(tracker)),
             audience=slot("audience"),
         )
-        def store() -> str:
-            with db.session_factory()() as session, session.begin():
-                case, _created = cases.create_callback(request, session=session)
-                return case.reference
-
         try:
-            reference = await asyncio.to_thread(store)
-        except SQLAlchemyError as error:
-            logger.warning("could not store a call-back request: %s", type(error).__name__)
+            reference = await db.run(
+                lambda session: cases.create_callback(request, session=session)[0].reference,
+                what="store a call-back request", write=True,
+            )
+        except db.Unavailable:
             dispatcher.utter_message(response="utter_referral_not_saved")
             return await forget_unsent(tracker)
         dispatcher.utter_message(
@@ -389,14 +339,11 @@ class ActionCancelCallback(Action):
         return "action_cancel_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        def cancel() -> list[str]:
-            with db.session_factory()() as session, session.begin():
-                return cases.cancel_callbacks(tracker.sender_id, session=session)
-
         try:
-            cancelled = await asyncio.to_thread(cancel)
-        except SQLAlchemyError as error:
-            logger.warning("could not cancel call backs: %s", type(error).__name__)
+            cancelled = await db.run(
+                lambda session: cases.cancel_callbacks(tracker.sender_id, session=session), what="cancel call backs", write=True,
+            )
+        except db.Unavailable:
             dispatcher.utter_message(response="utter_callback_cancel_failed")
             return []
         if cancelled:

@@ -1,4 +1,5 @@
-"""Every custom action catches its own unexpected errors.
+"""What every custom action stands on: it catches its own unexpected errors (`guarded`), and
+sends replies worked out in bot/ (`send`).
 
 Left to rasa-sdk, an exception in an action becomes a 500 whose body carries the exception's
 text and the whole request, tracker included (names, numbers, messages), and Rasa writes that
@@ -11,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from typing import Any, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -45,4 +46,12 @@ def guarded(cls: A) -> A:
 
 
 def is_guarded(cls: type) -> bool:
+    """Whether an action class's `run` is wrapped by `guarded`."""
     return bool(getattr(cls.run, GUARD_MARK, False))
+
+
+def send(dispatcher: Any, messages: Iterable[Mapping[str, Any]]) -> None:
+    """Send each message: the keyword arguments of `dispatcher.utter_message` (a response name
+    and its values), as bot/ works them out (e.g. bot.directory.replies)."""
+    for message in messages:
+        dispatcher.utter_message(**message)

@@ -1,14 +1,22 @@
-"""The application database: engine and session factory. Nothing connects at import time."""
+"""The application database: engine, session factory, and one way to run a unit of work
+(`run`, `attempt`). Nothing connects at import time."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
 from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Every table of ours (directory, referrals, console) is declared on this one base.
 Base = declarative_base()
@@ -62,6 +70,7 @@ def make_engine(url: str, *, connect_timeout: int | None = None, statement_timeo
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
+    """One engine (and so one connection pool) per URL for the whole process."""
     return make_engine(url)
 
 
@@ -75,6 +84,64 @@ def session_factory(url: str | None = None, *, immediate: bool = False) -> sessi
     if immediate and engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_immediate=True)
     return sessionmaker(engine, class_=Session, future=True, expire_on_commit=False)
+
+
+class Unavailable(Exception):
+    """The database could not do a unit of work (`attempt`, `run`); already logged, by the
+    error's type only. `what` is the work's description; the SQLAlchemy error is `__cause__`."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"could not {what}")
+        self.what = what
+
+
+_RAISE: Any = object()  # `otherwise` not given: raise Unavailable
+
+
+def attempt(
+    work: Callable[[Session], T], *, what: str, write: bool = False,
+    sessions: Callable[[], Session] | None = None, otherwise: Any = _RAISE,
+) -> T:
+    """Run `work(session)` in a session of its own and return what it returns.
+
+    - `write=True`: inside `session.begin()`, committed when `work` returns, rolled back
+      whole if anything fails (nothing half written); otherwise a read, rolled back on close.
+    - `what` completes "could not ..." ("record an erasure request"): on any SQLAlchemyError,
+      from connecting to committing, the warning `could not <what>: <ErrorType>` is logged
+      (only the type: an error's text can quote a phone number or a sender id), then
+      `Unavailable` is raised, or `otherwise` is returned if given (a fallback, None included).
+    - `sessions`: where sessions come from (a sessionmaker; default: DATABASE_URL's).
+    Other exceptions pass through untouched. One call, one session: callers never share one.
+
+        try:
+            reference = db.attempt(store, what="store a call-back request", write=True)
+        except db.Unavailable:
+            ...  # tell the person it failed
+        on_shift = db.attempt(lambda s: staff_on_shift(session=s), what="check who is on shift", otherwise=False)
+    """
+    try:
+        with (sessions or session_factory())() as session:
+            if not write:
+                return work(session)
+            with session.begin():
+                return work(session)
+    except SQLAlchemyError as error:
+        logger.warning("could not %s: %s", what, type(error).__name__)
+        if otherwise is _RAISE:
+            raise Unavailable(what) from error
+        return otherwise
+
+
+async def run(
+    work: Callable[[Session], T], *, what: str, write: bool = False,
+    sessions: Callable[[], Session] | None = None, otherwise: Any = _RAISE,
+) -> T:
+    """`attempt`, off the event loop (asyncio's default thread pool): the way actions and other
+    async code use the database, since a query must never hold up other conversations.
+
+        await db.run(lambda s: cases.request_erasure(sender_id, session=s), what="record an erasure request", write=True)
+    """
+    return await asyncio.to_thread(attempt, work, what=what, write=write, sessions=sessions, otherwise=otherwise)
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"

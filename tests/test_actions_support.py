@@ -13,7 +13,7 @@ from rasa_sdk import Action
 from rasa_sdk.utils import all_subclasses
 
 import actions
-from bot.actions_support import FAILED_RESPONSE, guarded, is_guarded
+from bot.actions_support import FAILED_RESPONSE, guarded, is_guarded, send
 
 PERSONAL = "Bronwen Tregarthen 07912 345678 wc:abc123"
 
@@ -90,3 +90,8 @@ def test_a_real_action_failing_answers_with_the_apology(dispatcher, make_tracker
     assert run(ActionSearchServices(), dispatcher, tracker) == []
     assert [m["response"] for m in dispatcher.messages] == [FAILED_RESPONSE]
     assert "Bronwen" not in caplog.text and "07912" not in caplog.text
+
+
+def test_send_utters_each_message_with_its_values(dispatcher):
+    send(dispatcher, [dict(response="utter_directory_local", area="Leeds"), dict(response="utter_directory_end")])
+    assert [(m["response"], m.get("area")) for m in dispatcher.messages] == [("utter_directory_local", "Leeds"), ("utter_directory_end", None)]

@@ -137,6 +137,12 @@ def find_council(text: str) -> Council | None:
     return current[0] if current else None
 
 
+def council_code(area: str | None) -> str | None:
+    """The code of the current council an `area` slot value names ("Stockton" -> "STT"), if any."""
+    council = find_council(area) if area else None
+    return council.code if council else None
+
+
 def find_place(text: str) -> Place:
     """Like find_council, but says clearly what it could not read."""
     text = (text or "").strip()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
-import directory_records as data
+from tests.support import directory_records as data
 import pytest
 
-from actions.directory import ActionSearchServices, freshness
+from actions.directory import ActionSearchServices
 from bot.directory import search
 
 
@@ -92,20 +92,6 @@ def test_database_down_gets_a_kind_message(make_tracker, dispatcher, monkeypatch
     assert responses(dispatcher) == ["utter_directory_unavailable"]
 
 
-def test_freshness_in_words():
-    from datetime import date
-
-    def found(as_of, verified=None):
-        verified = isinstance(as_of, date) if verified is None else verified
-        return search.Found("x", "n", "o", "d", None, None, None, 0, as_of, verified, "verified" if verified else "unchecked")
-
-    assert freshness(found(date(2026, 11, 3))) == "checked 3 Nov 2026"
-    assert freshness(found(date(2019, 4, 1), verified=False)) == "last checked Apr 2019"
-    assert freshness(found("2011-05")) == "not checked since May 2011"
-    assert freshness(found("2012")) == "not checked since 2012"
-    assert freshness(found(None)) == "not checked recently"
-
-
 def test_named_prison_brings_its_family_services(directory, make_tracker, dispatcher):
     from actions.directory import ActionPrisonServices
 
@@ -172,7 +158,6 @@ def test_every_seed_entry_fits_in_one_text_message():
     must stay within 320 characters (tests/test_domain.py checks the templates, this the data)."""
     import yaml
 
-    from actions.directory import contact_line
     from bot.directory.seed import read_seed
     from pathlib import Path
 
@@ -184,6 +169,6 @@ def test_every_seed_entry_fits_in_one_text_message():
             r.email or r.organization_email, 4, r.last_verified or r.source_published, r.state == "verified", r.state, r.opening_times,
         )
         name = found.name if found.organization in found.name else f"{found.organization}: {found.name}"
-        text = template.format(service_name=name, service_description=found.description, service_contact=contact_line(found),
-                               service_freshness=freshness(found), service_scope="national")
+        text = template.format(service_name=name, service_description=found.description, service_contact=search.contact_line(found),
+                               service_freshness=search.freshness(found), service_scope="national")
         assert len(text) <= 320, (r.id, len(text))

@@ -68,3 +68,10 @@ def test_area_specs(spec, key):
 def test_unknown_areas_are_refused_with_a_reason(bad):
     with pytest.raises(areas.UnknownArea, match="unknown area|no place"):
         areas.area_key(bad) if bad else areas.find_place(bad)
+
+
+def test_the_council_code_of_an_area_slot():
+    assert areas.council_code("Stockton") == "STT"
+    assert areas.council_code("Stockton-on-Tees") == "STT"
+    assert areas.council_code("near the big retail park") is None
+    assert areas.council_code("") is None and areas.council_code(None) is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import directory_records as data
+from tests.support import directory_records as data
 import pytest
 import yaml
 from rasa.shared.nlu.constants import ENTITIES, TEXT
@@ -16,14 +16,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.prisons import ActionPrisonInfo
-from actions.professionals import ActionReferFamily
+from actions.directory import ActionReferFamily
 from bot import db
 from bot.directory import search
 from bot.directory.seed import load_seed
 from bot.geo import gazetteer
 from bot.geo.pages import FIND_PRISON, gov_uk_page
 from bot.nlp import places
-from bot.nlp.rasa_components import PlaceEntityExtractor
+from bot.nlp.components.entities import PlaceEntityExtractor
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIVE = sorted((p for p in gazetteer().prisons.values() if p.active), key=lambda p: p.id)

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from sqlalchemy import func, select
 
 from actions.handoff import ActionHandoff, ActionHandoffTimedOut, ActionOfferHelpFromPerson
-from bot.console.models import StaffUser
+from bot.staff.models import StaffUser
 from bot.referrals.models import Case
 
 DB_DOWN = "postgresql://postgres@127.0.0.1:1/x"
