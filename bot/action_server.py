@@ -14,7 +14,7 @@ import importlib
 import logging
 import sys
 
-from bot import log_hygiene
+from bot import log_hygiene, texts
 from bot.endpoints import ACTION_KEY_HEADER
 from bot.settings import Settings
 
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     utils.configure_colored_logging(logging.INFO)
     utils.update_sanic_log_level()
     settings = Settings.from_env()
+    texts.require()  # the summaries and directory lines read the domain: no domain, no server
     for module in args.also_import:
         importlib.import_module(module)
     app = create_app(settings.secret("action_server"), args.actions)

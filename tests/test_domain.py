@@ -20,6 +20,11 @@ SAMPLE_SLOTS = {
     "prison": "HMP Wormwood Scrubs",
     "prison_address": "Du Cane Road, London, W12 0AE",
     "prison_page": "https://www.gov.uk/guidance/kirklevington-grange-prison",  # the longest (bot/geo/pages.py)
+    # the call-back form's answers (bot/referrals/form.py)
+    "referral_safe_to_call": "yes",
+    "referral_leave_message": "no",
+    "referral_best_time": "x" * 60,  # form.MAX_TIME
+    "referral_note": "x" * 300,  # form.MAX_NOTE
 }
 # Values actions pass to a response (action_search_services), at their longest.
 ACTION_VALUES = {
@@ -40,6 +45,22 @@ ACTION_VALUES = {
     "reference": "FC-XXXXXX",
     "phone_display": "07700 900123",
     "best_time_words": "at the time you gave (" + "x" * 60 + ")",  # form.MAX_TIME
+    # the words bot/ puts together itself (bot/texts.py): channel notices, SMS options, directory
+    # lines, the call-back summary
+    "max_chars": "2000",  # MAX_MESSAGE_CHARS
+    "option_1": "x" * 24, "option_2": "x" * 24, "option_3": "x" * 24,  # bot/channels/sms.py INLINE_TITLE_CHARS
+    "options": "1 Visiting\n2 Telling children\n3 Money and housing help\n4 Release",
+    "service_phone": "0191 332 3450",
+    "service_opening_times": "Mon-Fri 9am-5pm",
+    "service_url": "https://www.prisonersfamilies.org/",
+    "service_email": "info@prisonersfamilies.org",
+    "checked_on": "30 Nov 2026",
+    "checked_month": "Nov 2026",
+    "topic": "figures about prisoners' families",
+    "topics": "figures about prisoners' families, pregnancy or a baby in prison, closed visits or a visit ban",
+    "last_topic": "someone's safety in prison",
+    # the answers cut short for the list to confirm (bot/referrals/form.py details)
+    "shown_name": "x" * 24, "shown_best_time": "x" * 24, "shown_area": "x" * 24, "shown_summary": "x" * 38,
 }
 # Responses that state no facts: greetings, questions back, acknowledgements.
 NO_FACTS = {
@@ -54,7 +75,15 @@ NO_FACTS = {
     # the directory's replies: each service's source is recorded with its entry
     "utter_ask_directory_area", "utter_directory_local", "utter_directory_nothing_local",
     "utter_directory_no_need_match", "utter_directory_result", "utter_directory_more", "utter_prison_services",
+    # words bot/ puts together itself (bot/texts.py): options, menus, lines, the call-back summary
+    "utter_sms_options_2", "utter_sms_options_3", "utter_sms_options_list", "utter_telegram_menu_help",
+    "utter_directory_contact_phone_hours", "utter_directory_contact_web", "utter_directory_contact_email",
+    "utter_directory_last_checked", "utter_directory_not_checked_since", "utter_directory_not_checked",
+    "utter_referral_summary_topics", "utter_referral_summary_professional", "utter_referral_summary_relationship",
+    "utter_referral_summary_stage", "utter_referral_summary_note",
 }
+# Plain words for a value, one response each (bot/referrals/form.py topic_words): no facts.
+NO_FACTS_PREFIXES = ("utter_referral_topic_",)
 
 
 def variants():
@@ -134,7 +163,7 @@ def test_every_factual_response_names_its_source():
         if not match:
             continue
         name = match.group(1)
-        if name in NO_FACTS or re.search(r"_2$", name):
+        if name in NO_FACTS or name.startswith(NO_FACTS_PREFIXES) or re.search(r"_2$", name):
             continue  # a second message shares the first one's source
         if not lines[i - 1].strip().startswith("#"):
             missing.append(name)
@@ -145,3 +174,14 @@ def test_every_factual_response_names_its_source():
 def test_no_reply_asks_about_the_offence(name, item):
     text = item["text"].lower()
     assert not re.search(r"what (did|was) (he|she|they) (do|done|convicted|charged)|what (was|is) the (crime|offence)", text)
+
+
+def test_no_typed_answer_in_a_form_is_taken_from_a_safety_message():
+    """Every slot filled from typed text refuses the safety intents (domain.yml's &not_an_answer
+    list, bot.nlp.safety.SAFETY_INTENTS): a crisis message is never stored as a name or a phone."""
+    from bot.nlp.safety import SAFETY_INTENTS
+
+    for name, slot in DOMAIN["slots"].items():
+        for mapping in slot.get("mappings", []):
+            if mapping.get("type") == "from_text":
+                assert set(SAFETY_INTENTS) <= set(mapping.get("not_intent", [])), name

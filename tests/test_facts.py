@@ -6,12 +6,13 @@ generator, with the slots as a conversation would have them.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.support.domain import comment_above, render
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_TEXT = (ROOT / "domain.yml").read_text()
@@ -34,32 +35,6 @@ def all_variants():
             yield name, item["text"]
 
 
-def comment_above(name: str) -> str:
-    """The comment lines directly above a response (its recorded source)."""
-    lines = DOMAIN_TEXT.splitlines()
-    i = lines.index(f"  {name}:")
-    found = []
-    while lines[i - 1].strip().startswith("#"):
-        i -= 1
-        found.append(lines[i])
-    return "\n".join(reversed(found))
-
-
-def render(name: str, **slots: str) -> list[str]:
-    """What Rasa sends for a response, given the conversation's slots (initial values included)."""
-    from rasa.core.channels.channel import CollectingOutputChannel
-    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import SlotSet
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    domain = Domain.from_yaml(DOMAIN_TEXT)
-    tracker = DialogueStateTracker.from_events("facts", [SlotSet(k, v) for k, v in slots.items()], slots=domain.slots)
-    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
-    message = asyncio.run(nlg.generate(name, tracker, CollectingOutputChannel.name()))
-    return [message["text"]]
-
-
 # --- the national helpline: its number and its hours ------------------------------------------
 def test_the_helpline_slot_gives_the_current_number_and_hours():
     assert DOMAIN["slots"]["helpline_phone"]["initial_value"] == HELPLINE
@@ -75,15 +50,15 @@ def test_the_old_helpline_number_is_gone_from_replies_code_and_readme():
     assert stale == []
 
 
-def test_the_code_defaults_agree_with_the_domain():
-    from bot.channels import limits, sms, twilio
+def test_the_code_gives_the_domains_number_and_hours():
+    """Python has no number of its own (tests/test_texts.py): it reads the domain's slots."""
+    from bot import texts
+    from bot.channels import limits, sms, turn
 
-    assert limits.DEFAULT_HELPLINE_PHONE == twilio.DEFAULT_HELPLINE_PHONE == HELPLINE
-    assert limits.DEFAULT_HELPLINE_HOURS == twilio.DEFAULT_HELPLINE_HOURS == HOURS
-    assert twilio.helpline_phone() == HELPLINE and twilio.helpline_hours() == HOURS
-    for notice in (limits.RATE_LIMITED, limits.BUSY, limits.CANNOT_ANSWER):
-        assert f"{HELPLINE} ({HOURS})" in limits.notice(notice)
-    assert f"{HELPLINE} ({HOURS})" in sms.help_text(HELPLINE, HOURS)
+    assert texts.helpline_phone() == HELPLINE and texts.helpline_hours() == HOURS
+    for notice in (limits.RATE_LIMITED, limits.BUSY, turn.CANNOT_ANSWER):
+        assert f"{HELPLINE} ({HOURS})" in texts.text(notice)
+    assert f"{HELPLINE} ({HOURS})" in sms.help_text()
 
 
 def names_the_helpline(text: str) -> bool:

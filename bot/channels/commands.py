@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import db
 from bot.channels import models
-from bot.channels.telegram import ALLOWED_UPDATES, BOT_COMMANDS, TelegramConfig
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramConfig, bot_commands
 from bot.settings import Settings
 
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
@@ -44,7 +44,7 @@ async def _set_webhook(config: TelegramConfig, url: str, drop_pending_updates: b
             url, secret_token=config.webhook_secret, allowed_updates=ALLOWED_UPDATES,
             drop_pending_updates=drop_pending_updates,
         )
-        await bot.set_my_commands(BOT_COMMANDS)
+        await bot.set_my_commands(bot_commands())
         info = await bot.get_webhook_info()
         return {"url": info.url, "pending_update_count": info.pending_update_count, "allowed_updates": list(info.allowed_updates or ())}
 

@@ -11,8 +11,8 @@ Rows are keyed by the conversation's sender id (`sms:+44…`, bot/senders.py); r
 under the bare number before sender ids carried their channel are not migrated (they
 expire or are pruned; Twilio itself keeps blocking a number that sent STOP).
 
-Phone numbers are personal data: `forget_sender` removes a number's menu (the opt-out is
-kept on purpose: it is what stops us texting them), `prune_deliveries` drops old ids.
+Phone numbers are personal data: erasure removes a number's menu (bot.referrals.cases.erase_person;
+the opt-out is kept on purpose: it is what stops us texting them), `prune_deliveries` drops old ids.
 """
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-import bot.console.models  # noqa: F401
+import bot.staff.models  # noqa: F401
 import bot.referrals.models  # noqa: F401
 from bot.db import Base
 
 # All mappers on Base are configured together, the first time any mapped object is made, and
-# bot.referrals.models names bot.console.models.StaffUser by string: a process that loads
+# bot.referrals.models names bot.staff.models.StaffUser by string: a process that loads
 # only these tables (Rasa, for its channels) must have loaded both, or nothing maps.
 
 
@@ -129,7 +129,3 @@ def opt_out(sender_id: str, *, session: Session) -> None:
 def opt_in(sender_id: str, *, session: Session) -> None:
     session.execute(delete(SmsOptOut).where(SmsOptOut.sender_id == sender_id))
 
-
-def forget_sender(sender_id: str, *, session: Session) -> None:
-    """Erase what the channels hold about a conversation, except an opt-out."""
-    session.execute(delete(SmsMenu).where(SmsMenu.sender_id == sender_id))

@@ -1,6 +1,7 @@
 """Text-message manners: what a chat answer should look like on a basic phone.
 
-Pure functions, no I/O. The Twilio channel (bot/channels/twilio.py) uses them to
+Pure functions (their few words are domain.yml's `utter_sms_*` responses, read once through
+bot/texts.py). The Twilio channel (bot/channels/twilio.py) uses them to
 - turn buttons into numbered options ("Reply 1 for Yes or 2 for No") and a reply of "2"
   back into the second button's payload;
 - replace curly quotes, dashes and the like by their GSM-7 equivalents, since a single
@@ -9,14 +10,15 @@ Pure functions, no I/O. The Twilio channel (bot/channels/twilio.py) uses them to
   word or a phone number;
 - count segments the way the networks do (GSM-7 septets, extension characters counting
   two; UCS-2 UTF-16 units, emoji counting two; 153/67 per segment once concatenated);
-- recognise the opt-out, opt-in and help keywords Twilio itself acts on.
+- recognise the opt-out, opt-in and help keywords Twilio itself acts on, and answer HELP.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
+
+from bot import texts
 
 # --- GSM-7 (3GPP TS 23.038) ---------------------------------------------------------------
 GSM7_BASIC = frozenset(
@@ -93,7 +95,7 @@ MAX_PARTS = 3
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "mr.", "mrs.", "ms.", "dr.", "st.", "no.", "approx.", "tel.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=\S)")
-# A phone number or other digit groups separated by single spaces or hyphens ("0808 808 3444",
+# A phone number or other digit groups separated by single spaces or hyphens ("0800 1111",
 # "+44 7700 900123") stay together, with any punctuation stuck to their end.
 _TOKEN = re.compile(r"\(?\+?\d+\)?(?:[ -]\d+)+\S*|\S+")
 
@@ -180,6 +182,9 @@ def split(text: str, limit: int = PART_CHARS, max_parts: int = MAX_PARTS) -> lis
 
 # --- buttons as numbered options -----------------------------------------------------------
 INLINE_TITLE_CHARS = 24
+# "Reply 1 for Yes or 2 for No.": one response for each number of options that fit in a line.
+INLINE_OPTIONS = ("utter_sms_options_1", "utter_sms_options_2", "utter_sms_options_3")
+OPTIONS_LIST = "utter_sms_options_list"  # "Reply with a number:" and one option a line
 
 
 def _title(button: dict[str, Any]) -> str:
@@ -192,11 +197,9 @@ def render_options(buttons: Sequence[dict[str, Any]]) -> str:
     titles = [_title(b) for b in buttons]
     if not titles:
         return ""
-    if len(titles) <= 3 and all(len(t) <= INLINE_TITLE_CHARS for t in titles):
-        options = [f"{i} for {t}" for i, t in enumerate(titles, 1)]
-        joined = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
-        return f"Reply {joined}."
-    return "Reply with a number:\n" + "\n".join(f"{i} {t}" for i, t in enumerate(titles, 1))
+    if len(titles) <= len(INLINE_OPTIONS) and all(len(t) <= INLINE_TITLE_CHARS for t in titles):
+        return texts.text(INLINE_OPTIONS[len(titles) - 1], **{f"option_{i}": t for i, t in enumerate(titles, 1)})
+    return texts.text(OPTIONS_LIST, options="\n".join(f"{i} {t}" for i, t in enumerate(titles, 1)))
 
 
 def with_options(text: str, buttons: Sequence[dict[str, Any]]) -> str:
@@ -238,13 +241,10 @@ def keyword(text: str) -> str | None:
     return word if word and len((text or "").split()) == 1 else None
 
 
-HELP_TEXT = (
-    "Families Connect answers questions from families of people in prison. It's a computer, "
-    "not a person. To talk to someone, call the Prisoners' Families Helpline free on {phone} "
-    "({hours}). In an emergency call 999. Text STOP to stop messages."
-)
+HELP = "utter_sms_help"
+TEXTS = (HELP, OPTIONS_LIST, *INLINE_OPTIONS)  # every response this module reads
 
 
-def help_text(helpline_phone: str, helpline_hours: str) -> str:
+def help_text(channel: str | None = None) -> str:
     """The reply to HELP: what this is, the free helpline and when it answers, and 999."""
-    return HELP_TEXT.format(phone=helpline_phone, hours=helpline_hours)
+    return texts.text(HELP, channel)

@@ -36,8 +36,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
-from bot import db, senders
-from bot.channels import limits, models, sms
+from bot import db, senders, texts
+from bot.channels import limits, models, sms, turn
 from bot.channels.webchat import MAX_MESSAGE_CHARS, clean_message
 from bot.settings import Settings
 
@@ -53,7 +53,8 @@ MESSAGE_CHARS = 4096  # Telegram's limit for one message
 COMMAND = re.compile(r"^/(\w+)(?:@\w+)?(?:\s|$)")
 # Telegram's commands, as the Rasa messages they stand for.
 COMMANDS = {"start": "/greet", "help": "/ask_capabilities"}
-BOT_COMMANDS = [("start", "Start again"), ("help", "What I can help with")]
+# The bot's command menu: each command and the response (domain.yml) describing it.
+MENU = {"start": "utter_telegram_menu_start", "help": "utter_telegram_menu_help"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,11 @@ class TelegramConfig:
         if self.api_url:
             kwargs["base_url"] = self.api_url
         return Bot(self.bot_token or "", **kwargs)
+
+
+def bot_commands() -> list[tuple[str, str]]:
+    """The command menu Telegram shows: (command, description) pairs."""
+    return [(command, texts.text(response, CHANNEL)) for command, response in MENU.items()]
 
 
 def keyboard(buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
@@ -174,6 +180,7 @@ class TelegramInput(InputChannel):
         self.config = config
         self._bot: Bot | None = None
         self.limits = limits.Limits.from_env()  # per sender and global (the address is Telegram's)
+        texts.require(turn.CANNOT_ANSWER)  # at start-up: no domain, no channel
         if not config.enabled:
             logger.info(
                 "telegram: channel off (set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to turn it on); "
@@ -247,7 +254,7 @@ class TelegramInput(InputChannel):
                 await TelegramOutput(self.bot).send_text_message(sender, refusal)
                 return response.json({"ok": True})
             try:
-                await limits.answer(
+                await turn.answer(
                     on_new_message,
                     UserMessage(
                         text, TelegramOutput(self.bot), sender, input_channel=CHANNEL,

@@ -11,7 +11,7 @@ signature.
   Twilio's REST API: Twilio's 15-second webhook timeout never cuts a slow turn, and the
   answer never depends on the webhook's response. A turn that fails (database down, an
   exception), takes over SMS_TURN_TIMEOUT seconds (default 60) or is cancelled (server
-  shutting down) ends in the kind apology (limits.CANNOT_ANSWER) unless an answer already
+  shutting down) ends in the kind apology (turn.cannot_answer) unless an answer already
   went: never in silence.
 - Each MessageSid is taken once (`channel_delivery`, unique): a retry, or two copies at once,
   never gets a second answer. The MessageSid is the UserMessage's message_id, so actions'
@@ -25,7 +25,8 @@ signature.
   `output_channel=latest` calls `get_output_channel()`), with text-message manners
   (bot/channels/sms.py): numbered options, plain GSM-7 typography, at most three messages.
 - STOP (and Twilio's other opt-out words) stops all messages to the number until START;
-  HELP gets a short help text. Typed text is never a Rasa command (no /restart by SMS).
+  HELP gets a short help text (domain.yml's utter_sms_help). Typed text is never a Rasa
+  command (no /restart by SMS).
 - The sender id is `sms:` + the E.164 number (`From`; bot/senders.py), so it cannot be used
   on another channel; the prefix is stripped for Twilio's `to`. SMS menus and opt-outs are
   keyed by that id. No message text or number is ever logged.
@@ -50,8 +51,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot import db, senders
-from bot.channels import limits, models, sms
+from bot import db, senders, texts
+from bot.channels import limits, models, sms, turn
 from bot.channels.webchat import clean_message
 from bot.settings import Settings
 
@@ -67,11 +68,6 @@ MAX_SMS_CHARS = 1600  # Twilio's own limit for one (concatenated) message
 OPTED_OUT = 21610  # Twilio's error: the number replied STOP
 SHUTDOWN_GRACE = 10.0  # seconds turns under way get to finish when the server stops
 
-
-DEFAULT_HELPLINE_PHONE = limits.DEFAULT_HELPLINE_PHONE
-DEFAULT_HELPLINE_HOURS = limits.DEFAULT_HELPLINE_HOURS
-helpline_phone = limits.helpline_phone  # domain.yml's slot, read once (bot.channels.limits)
-helpline_hours = limits.helpline_hours
 
 
 @dataclass(frozen=True)
@@ -200,6 +196,7 @@ class TwilioInput(InputChannel):
         self.config = config
         settings = Settings.from_env()
         self.limits = limits.Limits.from_settings(settings)  # per sender and global (the address is Twilio's)
+        texts.require(turn.CANNOT_ANSWER, *sms.TEXTS)  # at start-up: no domain, no channel
         self.turn_timeout = float(turn_timeout if turn_timeout is not None else settings.sms_turn_timeout)
         self.tasks: set[asyncio.Task] = set()  # turns in the background (also on app.ctx)
         if not config.enabled:
@@ -246,12 +243,12 @@ class TwilioInput(InputChannel):
         right: STOP, START, an opted-out number, a conversation a worker has)."""
         what, text = await asyncio.to_thread(self._inbound, sender, form.get("Body") or "", form.get("OptOutType") or "")
         if what == "help":
-            return await output.send_sms(sender, sms.help_text(helpline_phone(), helpline_hours())) > 0
+            return await output.send_sms(sender, sms.help_text(CHANNEL)) > 0
         if what == "message" and (refusal := await self.limits.refusal(CHANNEL, sender, text)):
             # (measured after the 1600-character cap: Twilio never delivers more in one message)
             return await output.send_sms(sender, refusal) > 0
         if what == "message":
-            answered = await limits.answer(
+            answered = await turn.answer(
                 on_new_message,
                 UserMessage(text, output, sender, input_channel=CHANNEL, message_id=message_sid, metadata=None),
                 app,
@@ -286,7 +283,7 @@ class TwilioInput(InputChannel):
         if failed:
             logger.error("twilio: message %s %s", message_sid, failed)
             if not output.sent:
-                await output.send_sms(sender, limits.notice(limits.CANNOT_ANSWER))
+                await output.send_sms(sender, turn.cannot_answer(CHANNEL))
         if not output.sent and (failed or not complete):
             logger.error("twilio: message %s got no SMS out; its MessageSid is given back for a retry", message_sid)
             try:

@@ -29,8 +29,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import db, senders
-from bot.channels import limits
+from bot import db, senders, texts
+from bot.channels import limits, turn
 from bot.net import client_address, trusted_networks
 from bot.referrals import cases
 from bot.settings import Settings
@@ -85,6 +85,7 @@ class WebChatInput(InputChannel):
         self.secret = secret or settings.secret("webchat")
         self.trusted = trusted_networks(settings.trusted_proxies)
         self.limits = limits.Limits.from_settings(settings)
+        texts.require(turn.CANNOT_ANSWER)  # at start-up: no domain, no channel
 
     @classmethod
     def name(cls) -> Text:
@@ -136,7 +137,7 @@ class WebChatInput(InputChannel):
                 return response.json([{"recipient_id": sender, "text": refusal}])
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
-            await limits.answer(on_new_message, message, request.app, self.database_url)
+            await turn.answer(on_new_message, message, request.app, self.database_url)
             return response.json(collector.messages)
 
         @webchat.route("/poll", methods=["POST"])
@@ -147,7 +148,7 @@ class WebChatInput(InputChannel):
                 return forbidden()
             if not await self.limits.allow_poll(sender, self.client(request)):
                 return response.json({"error": "polling too often"}, status=429)
-            texts = await asyncio.to_thread(self._take, sender)
-            return response.json([{"recipient_id": sender, "text": text, "from": "worker"} for text in texts])
+            replies = await asyncio.to_thread(self._take, sender)
+            return response.json([{"recipient_id": sender, "text": text, "from": "worker"} for text in replies])
 
         return webchat

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot import texts
 from bot.directory import areas
 from bot.directory.models import (
     CLOSED,
@@ -67,6 +68,105 @@ _OFFERED = and_(Service.state.in_(OFFERED_STATES), Service.status == "active")
 _MAX_CHAIN = 10
 
 
+@dataclass(frozen=True)
+class _Search:
+    """One search's filter and order: the areas covering the council (area key -> distance),
+    the need and who is asking."""
+
+    keys: dict[str, int]
+    need: str | None
+    audience: str | None
+
+    def matching(self, *columns, area_keys: list[str]):
+        """A query for `columns` of services in `area_keys` that meet the need and suit the asker."""
+        query = (
+            select(*columns)
+            .join(ServiceArea, ServiceArea.service_id == Service.id)
+            .where(ServiceArea.area_key.in_(area_keys))
+        )
+        if self.need:
+            query = query.join(
+                service_taxonomy,
+                and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == self.need),
+            )
+        if self.audience != "professional":
+            # Contacts only for professionals are offered to those who say they are one; most
+            # people who have not said who they are are family.
+            query = query.where(Service.professionals_only.is_(False))
+        return query
+
+    def then_by(self) -> list:
+        """The order within one distance: suiting the asker, then the most recently checked."""
+        order = [case((_SUITS[self.audience], 0), else_=1)] if self.audience in _SUITS else []
+        return order + [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
+
+
+# Each found service: id -> (rank: 0 checked, 1 unchecked; distance; order found; verified).
+_Best = dict[str, tuple[int, int, int, bool]]
+
+
+def _add_checked(session: Session, search: _Search, best: _Best) -> int:
+    """Checked entries, and the successors of replaced ones, in the answer's order; returns how
+    many rows were read. Staff curate these, so they are few: all of them that serve the place
+    are read (a limit could cut off a replaced entry whose successor belongs at the top)."""
+    curated = _curated_ids(session)
+    if not curated:
+        return 0
+    keys = search.keys
+    scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
+    checked = (
+        search.matching(Service.id, Service.state, scope_of.label("scope"), area_keys=list(keys))
+        # The state is checked here too: a remembered id never offers what is now closed.
+        .where(Service.id.in_(curated), or_(and_(Service.state == VERIFIED, Service.status == "active"), Service.state == REPLACED))
+        .order_by(scope_of, *search.then_by())
+    )
+    replaced: list[tuple[str, int, int]] = []
+    position = 0
+    for service_id, state, scope in session.execute(checked).all():
+        position += 1
+        if state == REPLACED:
+            replaced.append((service_id, scope, position))
+        elif service_id not in best:
+            best[service_id] = (0, scope, position, True)
+    for service_id, scope, order_at in replaced:
+        successor = current_successor(session, service_id)
+        if successor is None or successor.id in best:
+            continue
+        if successor.professionals_only and search.audience != "professional":
+            continue
+        serves = [keys[a.area_key] for a in successor.areas if a.area_key in keys]
+        if serves:  # only where the successor serves the place
+            verified = successor.state == VERIFIED
+            best[successor.id] = (0 if verified else 1, min(serves), order_at, verified)
+    return position
+
+
+def _add_unchecked(session: Session, search: _Search, best: _Best, wanted: int, position: int) -> None:
+    """Unchecked entries, nearest first, only as many as the page still needs. No DISTINCT
+    (PostgreSQL would need the ORDER BY terms selected): a service listed twice in one tier, or
+    already found nearer, is skipped, so enough rows are fetched to allow for it. The council's
+    own and its county's tiers are always looked at, so an answer never says there is nothing
+    local when there is."""
+    tiers: dict[int, list[str]] = {}
+    for key, scope in search.keys.items():
+        tiers.setdefault(scope, []).append(key)
+    for scope in sorted(tiers):
+        if len(best) >= wanted and scope > areas.COUNTY:
+            break
+        query = (
+            search.matching(Service.id, area_keys=tiers[scope])
+            # "not one of the others" rather than "== unchecked": an equality would tempt SQLite's
+            # planner onto the state index, which nearly every row shares, instead of the area index.
+            .where(Service.state.notin_((VERIFIED, REPLACED, CLOSED)), Service.status == "active")
+            .order_by(*search.then_by())
+            .limit(len(tiers[scope]) * wanted + len(best))
+        )
+        for service_id in session.execute(query).scalars():
+            position += 1
+            if service_id not in best:
+                best[service_id] = (1, scope, position, False)
+
+
 def search_services(
     session: Session,
     *,
@@ -85,88 +185,11 @@ def search_services(
     in the answer's order; then, while the page is not full, unchecked ones one distance at a
     time, nearest first, stopping once it is (most searches need the council's own alone).
     """
-    keys = areas.keys_covering(council)
-    tiers: dict[int, list[str]] = {}
-    for key, scope in keys.items():
-        tiers.setdefault(scope, []).append(key)
+    search = _Search(areas.keys_covering(council), need, audience)
     wanted = offset + limit + 1  # one more than the page shows, to know whether there are more
-    # id -> (rank, scope, order found, verified)
-    best: dict[str, tuple[int, int, int, bool]] = {}
-    replaced: list[tuple[str, int, int]] = []
-
-    def matching(*columns, area_keys):
-        query = (
-            select(*columns)
-            .join(ServiceArea, ServiceArea.service_id == Service.id)
-            .where(ServiceArea.area_key.in_(area_keys))
-        )
-        if need:
-            query = query.join(
-                service_taxonomy,
-                and_(service_taxonomy.c.service_id == Service.id, service_taxonomy.c.taxonomy_term_id == need),
-            )
-        if audience != "professional":
-            # Contacts only for professionals are offered to those who say they are one; most
-            # people who have not said who they are are family.
-            query = query.where(Service.professionals_only.is_(False))
-        return query
-
-    def then_by() -> list:
-        order = [case((_SUITS[audience], 0), else_=1)] if audience in _SUITS else []
-        return order + [Service.last_verified.desc().nulls_last(), Service.name, Service.id]
-
-    # Checked entries, and replaced ones (their successors are checked entries), in the answer's
-    # order. Staff curate these, so they are few: all of them that serve the place are read (a
-    # limit could cut off a replaced entry whose successor belongs at the top).
-    checked_rows: list = []
-    curated = _curated_ids(session)
-    if curated:
-        scope_of = case(*((ServiceArea.area_key == key, scope) for key, scope in keys.items()), else_=areas.NATIONAL)
-        checked = (
-            matching(Service.id, Service.state, scope_of.label("scope"), area_keys=list(keys))
-            # The state is checked here too: a remembered id never offers what is now closed.
-            .where(Service.id.in_(curated), or_(and_(Service.state == VERIFIED, Service.status == "active"), Service.state == REPLACED))
-            .order_by(scope_of, *then_by())
-        )
-        checked_rows = session.execute(checked).all()
-    position = 0
-    for service_id, state, scope in checked_rows:
-        position += 1
-        if state == REPLACED:
-            replaced.append((service_id, scope, position))
-        elif service_id not in best:
-            best[service_id] = (0, scope, position, True)
-
-    for service_id, scope, order_at in replaced:
-        successor = current_successor(session, service_id)
-        if successor is None or successor.id in best:
-            continue
-        if successor.professionals_only and audience != "professional":
-            continue
-        serves = [keys[a.area_key] for a in successor.areas if a.area_key in keys]
-        if serves:  # only where the successor serves the place
-            verified = successor.state == VERIFIED
-            best[successor.id] = (0 if verified else 1, min(serves), order_at, verified)
-    # Unchecked entries, nearest first, only as many as the page still needs. No DISTINCT
-    # (PostgreSQL would need the ORDER BY terms selected): a service listed twice in one tier,
-    # or already found nearer, is skipped, so fetch enough rows to allow for it.
-    # The council's own and its county's tiers are always looked at, so an answer never says
-    # there is nothing local when there is.
-    for scope in sorted(tiers):
-        if len(best) >= wanted and scope > areas.COUNTY:
-            break
-        query = (
-            matching(Service.id, area_keys=tiers[scope])
-            # "not one of the others" rather than "== unchecked": an equality would tempt SQLite's
-            # planner onto the state index, which nearly every row shares, instead of the area index.
-            .where(Service.state.notin_((VERIFIED, REPLACED, CLOSED)), Service.status == "active")
-            .order_by(*then_by())
-            .limit(len(tiers[scope]) * wanted + len(best))
-        )
-        for service_id in session.execute(query).scalars():
-            position += 1
-            if service_id not in best:
-                best[service_id] = (1, scope, position, False)
+    best: _Best = {}
+    position = _add_checked(session, search, best)
+    _add_unchecked(session, search, best, wanted, position)
     ranked = sorted(best.items(), key=lambda item: item[1][:3])
     page = ranked[offset : offset + limit]
     details = {row.id: row for row in session.execute(_details_query().where(Service.id.in_([i for i, _ in page])))}
@@ -269,6 +292,48 @@ def _found(row, scope: int) -> Found:
         as_of=row.last_verified or row.published, verified=row.state == VERIFIED,
         state=row.state, opening_times=row.opening_times,
     )
+
+
+# --- how a result reads (the words are domain.yml's utter_directory_* responses) ----------------
+CONTACT_PHONE = "utter_directory_contact_phone"
+CONTACT_PHONE_HOURS = "utter_directory_contact_phone_hours"
+CONTACT_WEB = "utter_directory_contact_web"
+CONTACT_EMAIL = "utter_directory_contact_email"
+CHECKED = "utter_directory_checked"
+LAST_CHECKED = "utter_directory_last_checked"
+NOT_CHECKED_SINCE = "utter_directory_not_checked_since"
+NOT_CHECKED = "utter_directory_not_checked"
+# Dates as a text message shows them ("3 Nov 2026"), whatever the process's locale.
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def contact_line(found: Found) -> str:
+    """How to reach a service: phone first (works from any phone), else web, else email."""
+    if found.phone and found.opening_times:
+        return texts.text(CONTACT_PHONE_HOURS, service_phone=found.phone, service_opening_times=found.opening_times)
+    if found.phone:
+        return texts.text(CONTACT_PHONE, service_phone=found.phone)
+    if found.url:
+        return texts.text(CONTACT_WEB, service_url=found.url)
+    if found.email:
+        return texts.text(CONTACT_EMAIL, service_email=found.email)
+    return ""
+
+
+def freshness(found: Found) -> str:
+    """How recent the entry is, in a few words short enough for a text: when it was checked,
+    or since when it has not been (an answer of such entries also says they may have changed)."""
+    when = found.as_of
+    if found.verified and isinstance(when, date):
+        return texts.text(CHECKED, checked_on=f"{when.day} {MONTHS[when.month - 1]} {when.year}")
+    if isinstance(when, date):
+        return texts.text(LAST_CHECKED, checked_month=f"{MONTHS[when.month - 1]} {when.year}")
+    if isinstance(when, str) and when:
+        year, _, month = when.partition("-")
+        month = month[:2]
+        label = f"{MONTHS[int(month) - 1]} {year}" if month.isdigit() and 1 <= int(month) <= 12 else year
+        return texts.text(NOT_CHECKED_SINCE, checked_month=label)
+    return texts.text(NOT_CHECKED)
 
 
 def council_for(place: str) -> Council | None:

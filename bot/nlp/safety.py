@@ -10,7 +10,18 @@ import re
 
 from bot.nlp.textmap import normalise_mapped
 
-SAFETY_INTENTS = ("risk_self", "risk_child", "risk_domestic_abuse", "risk_prisoner", "express_distress")
+# The safety intents, most urgent first (distress last), each with the responses the bot's safety
+# rules (data/rules/safety.yml) answer it with; a test keeps this table equal to the rules. The
+# one list every other module reads (the channels' crisis reply while a worker has the chat, the
+# out-of-scope check, the dialogue policy).
+SAFETY_RESPONSES = {
+    "risk_self": ("utter_risk_self", "utter_safety_helpline"),
+    "risk_child": ("utter_risk_child", "utter_safety_helpline"),
+    "risk_domestic_abuse": ("utter_risk_domestic_abuse", "utter_safety_helpline"),
+    "risk_prisoner": ("utter_risk_prisoner", "utter_risk_prisoner_2"),
+    "express_distress": ("utter_express_distress",),
+}
+SAFETY_INTENTS = tuple(SAFETY_RESPONSES)
 
 # Harm words whose subject decides who is at risk: "I want to end it" vs "he wants to end it".
 _HARM = re.compile(

@@ -1,18 +1,20 @@
 """What the referral form accepts, and the text it shows: phone numbers, yes/no, names,
 best times, the summary of what the call is about, and the list to confirm.
 
-Plain functions over strings (no Rasa here), so actions/referral.py stays thin glue.
+Plain functions over strings (no Rasa here), so actions/referral.py stays thin glue. The words
+of the summary and the list are domain.yml's `utter_referral_*` responses (bot/texts.py).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from bot.dialogue.digression import OFFER_PREFIX, looks_like_question, words
+from bot import texts
+from bot.dialogue.digression import looks_like_question, words
 
 # The UK, plus the Crown Dependencies that share +44 (phonenumbers calls some 07 ranges Guernsey/Jersey).
 UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
@@ -218,12 +220,8 @@ def parse_best_time(text: str) -> str | None:
 
 
 def best_time_words(best_time: str | None) -> str:
-    """'in the morning', 'at any time', 'at the time you gave (after 6pm)'."""
-    if best_time in ("morning", "afternoon", "evening"):
-        return f"in the {best_time}"
-    if best_time in (None, "", "any time"):
-        return "when they can"
-    return f"at the time you gave ({best_time})"
+    """'in the morning', 'when they can', 'at the time you gave (after 6pm)'."""
+    return texts.text(BEST_TIME_WORDS, referral_best_time=best_time or None)
 
 
 MAX_NOTE = 300
@@ -248,108 +246,70 @@ def parse_note(text: str) -> str | None:
 
 # --- the summary ----------------------------------------------------------------------------
 
-# Topic intents in plain words, as a worker would read them.
-TOPIC_WORDS: Mapping[str, str] = {
-    "ask_arrest": "an arrest",
-    "ask_court": "court",
-    "ask_sentence": "the sentence",
-    "ask_find_prison": "finding which prison",
-    "ask_legal_advice": "legal questions",
-    "ask_visit_booking": "booking visits",
-    "ask_visit_rules": "visit rules",
-    "ask_visit_first": "a first visit",
-    "ask_visit_children": "taking children to visit",
-    "ask_visitors_centre": "the visitors' centre",
-    "ask_visit_costs": "the cost of visits",
-    "ask_keep_in_touch": "keeping in touch",
-    "ask_send_money": "sending money",
-    "ask_tell_children": "telling the children",
-    "ask_child_feelings": "a child's feelings",
-    "ask_bullying": "bullying",
-    "ask_school": "school",
-    "ask_kinship_care": "caring for the children",
-    "ask_money": "money",
-    "ask_housing": "housing",
-    "ask_own_wellbeing": "how they are coping",
-    "ask_release_prepare": "preparing for release",
-    "ask_licence": "licence and probation",
-    "ask_hdc": "tags and curfews",
-    "ask_release_housing": "housing after release",
-    "ask_release_adjusting": "life after release",
-    "ask_info_sharing": "information sharing",
-    "ask_hidden_sentence": "Hidden Sentence training",
-    "ask_early_help": "early help",
-    "ask_think_family": "Think Family",
-    "ask_find_service": "finding local support",
-    "ask_prison_info": "a prison's details",
-    "ask_statistics": "figures about prisoners' families",
-    "ask_send_property": "sending things in",
-    "ask_prison_category": "prison categories and moves",
-    "ask_incentives": "incentive levels",
-    "ask_complaint": "a complaint",
-    "ask_closed_visits": "closed visits or a visit ban",
-    "ask_visit_childcare": "childcare on visit days",
-    "ask_mother_baby": "pregnancy or a baby in prison",
-    "ask_rotl": "day release",
-    "ask_bad_news": "passing on bad news",
-    "ask_death_in_custody": "a death in custody",
-    "ask_remand_length": "how long remand lasts",
-    "ask_parole": "parole",
-    "ask_pre_sentence_report": "a pre-sentence report",
-    "ask_youth_custody": "youth custody",
-    "ask_tag_problem": "a problem with a tag",
-    "ask_prisoner_tenancy": "their home while inside",
-    "risk_self": "their own safety",
-    "risk_child": "a child's safety",
-    "risk_domestic_abuse": "their safety at home",
-    "risk_prisoner": "someone's safety in prison",
-    "express_distress": "feeling overwhelmed",
-}
-STAGE_WORDS = {
-    "arrested": "just arrested", "court": "going through court", "remand": "on remand",
-    "sentenced": "serving a sentence", "release_due": "due for release", "released": "recently released",
-}
-RELATIONSHIP_WORDS = {
-    "partner": "partner", "parent": "parent", "grandparent": "grandparent", "child": "child",
-    "sibling": "brother or sister", "other_family": "family member", "friend": "friend",
-}
+# The summary's words (domain.yml). A topic is an intent with a response TOPIC_PREFIX + intent:
+# its words as a worker would read them ("ask_arrest": "an arrest").
+TOPIC_PREFIX = "utter_referral_topic_"
+SUMMARY_TOPIC = "utter_referral_summary_topic"
+SUMMARY_TOPICS = "utter_referral_summary_topics"
+SUMMARY_PROFESSIONAL = "utter_referral_summary_professional"
+SUMMARY_RELATIONSHIP = "utter_referral_summary_relationship"  # a variant per `relationship` value
+SUMMARY_STAGE = "utter_referral_summary_stage"  # a variant per `stage` value
+SUMMARY_NOTE = "utter_referral_summary_note"
+BEST_TIME_WORDS = "utter_referral_best_time_words"
+DETAILS = "utter_referral_details"
+NOT_GIVEN = "utter_referral_not_given"
+
+
+def topic_intents() -> list[str]:
+    """The intents a call back can be about: those the domain has summary words for."""
+    return [name[len(TOPIC_PREFIX):] for name in texts.domain()["responses"] if name.startswith(TOPIC_PREFIX)]
+
+
+def topic_words(intent: str) -> str:
+    """A topic intent in plain words: 'booking visits'."""
+    return texts.text(TOPIC_PREFIX + intent)
 
 
 def topics_asked(intents: Iterable[str | None]) -> list[str]:
     """The topic intents asked about, first asked first, each once."""
+    topics = set(topic_intents())
     seen: list[str] = []
     for intent in intents:
-        if intent in TOPIC_WORDS and intent not in seen:
+        if intent in topics and intent not in seen:
             seen.append(intent)
     return seen
 
 
 def main_topic(intents: Iterable[str | None]) -> str | None:
     """The topic asked about most (the earliest of equals): the case's anonymous topic."""
-    asked = [i for i in intents if i in TOPIC_WORDS]
+    topics = set(topic_intents())
+    asked = [i for i in intents if i in topics]
     if not asked:
         return None
     return max(topics_asked(asked), key=asked.count)
 
 
+def _asked_about(topics: Sequence[str]) -> str:
+    words = [topic_words(t) for t in topics[:4]]
+    if len(words) == 1:
+        return texts.text(SUMMARY_TOPIC, topic=words[0])
+    return texts.text(SUMMARY_TOPICS, topics=", ".join(words[:-1]), last_topic=words[-1])
+
+
 def build_summary(topics: Sequence[str], *, stage: str | None = None, relationship: str | None = None,
                   audience: str | None = None, note: str | None = None, limit: int = 200) -> str:
-    """What the call is about, for the worker: "Asked about: visits, money. The person is on remand."."""
-    parts = []
-    if topics:
-        words = [TOPIC_WORDS[t] for t in topics[:4]]
-        parts.append("Asked about " + (", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]) + ".")
+    """What the call is about, for the worker: "Asked about visits and money. The person is on remand."."""
+    parts = [_asked_about(topics)] if topics else []
     if audience == "professional":
-        parts.append("Asking as a professional.")
-    elif relationship in RELATIONSHIP_WORDS:
-        parts.append(f"Asking as their {RELATIONSHIP_WORDS[relationship]}.")
-    if stage in STAGE_WORDS:
-        parts.append(f"The person is {STAGE_WORDS[stage]}.")
-    summary = " ".join(parts)
+        parts.append(texts.text(SUMMARY_PROFESSIONAL))
+    else:
+        parts.append(texts.find(SUMMARY_RELATIONSHIP, relationship=relationship))  # None: not said
+    parts.append(texts.find(SUMMARY_STAGE, stage=stage))
+    summary = " ".join(part for part in parts if part)
     if len(summary) > limit:
         summary = summary[: limit - 1].rstrip() + "…"
     if note:
-        summary = (summary + " " if summary else "") + f"In their words: {note}"
+        summary = (summary + " " if summary else "") + texts.text(SUMMARY_NOTE, referral_note=note)
     return summary
 
 
@@ -366,19 +326,21 @@ def shown(text: str | None, limit: int) -> str:
 def details(*, name: str | None, phone: str, safe_to_call: bool, leave_message: bool, best_time: str | None,
             area: str | None, summary: str | None) -> str:
     """The list to confirm before sending: at most 200 characters (DETAILS_LIMIT)."""
-    lines = [
-        f"Name: {shown(name, 24) or 'not given'}",
-        f"Phone: {national_format(phone)}",
-        f"Safe to call: {'yes' if safe_to_call else 'no'}. Message OK: {'yes' if leave_message else 'no'}",
-        f"Best time: {shown(best_time or 'any time', 24)}",
-    ]
-    if area:
-        lines.append(f"Area: {shown(area, 24)}")
-    lines.append(f"About: {shown(summary, 38) or 'not given'}")
-    return "\n".join(lines)
+    not_given = texts.text(NOT_GIVEN)
+    return texts.text(
+        DETAILS,
+        shown_name=shown(name, 24) or not_given,
+        phone_display=national_format(phone),
+        referral_safe_to_call="yes" if safe_to_call else "no",  # the slots' own values
+        referral_leave_message="yes" if leave_message else "no",
+        shown_best_time=shown(best_time or "any time", 24),
+        area=area or None,  # the variant without an Area line is for no area
+        shown_area=shown(area, 24),
+        shown_summary=shown(summary, 38) or not_given,
+    )
 
 
-# --- counting tries -------------------------------------------------------------------------
+# --- an answer, or a question asked instead ------------------------------------------------
 
 def reads_as_answer(slot: str, text: str, *, known_place: bool = False) -> bool:
     """Whether `text` reads as a plain answer to the form's question for `slot`, so that it is
@@ -400,46 +362,3 @@ def reads_as_answer(slot: str, text: str, *, known_place: bool = False) -> bool:
         return known_place and len(_words(text)) <= 4
     return True  # the note: whatever they want to say about it, unless it is a question
 
-
-def attempts_at(events: Iterable[Mapping], slot: str) -> int:
-    """How many messages the person has sent since the form started asking for `slot`.
-
-    Counted from the conversation's events rather than kept in a slot, so running the
-    validation twice in one turn (rasa#11595) cannot count one answer twice.
-    """
-    asking = None
-    count = 0
-    for event in events:
-        kind = event.get("event")
-        if kind == "action" and str(event.get("name", "")).startswith(OFFER_PREFIX):
-            # A question was answered and the form offered to carry on: the question was not
-            # an attempt, and neither is the reply to the offer ("carry on").
-            count = -1
-        elif kind == "slot" and event.get("name") == "requested_slot":
-            if event.get("value") != asking:
-                asking, count = event.get("value"), 0
-        elif kind in ("restart", "session_started") or (kind == "active_loop" and event.get("name") is None):
-            asking, count = None, 0
-        elif kind == "user" and asking == slot:
-            count += 1
-    return count
-
-
-def form_started_at(events: Sequence[Mapping], form: str = "referral_form") -> float | None:
-    """Rasa's timestamp of the person's message that started the latest run of `form` (so
-    that what they typed into it can be found again), or None if it never ran."""
-    active = None
-    last_user: float | None = None
-    started: float | None = None
-    for event in events:
-        kind = event.get("event")
-        if kind == "user":
-            last_user = event.get("timestamp")
-        elif kind == "active_loop":
-            name = event.get("name")
-            if name == form and active != form:
-                started = last_user if last_user is not None else event.get("timestamp")
-            active = name
-        elif kind in ("restart", "session_started"):
-            active = None
-    return started

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 import yaml
-from channel_fakes import (
+from tests.support.channel_fakes import (
     TELEGRAM_SECRET, TELEGRAM_TOKEN, TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN, FakeProviders, free_port,
     inbound_sms, post_form, post_json, telegram_callback, telegram_message, twilio_signature, wait_until,
 )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from channel_fakes import (
+from tests.support.channel_fakes import (
     TELEGRAM_SECRET, TELEGRAM_TOKEN, ChannelServer, FakeProviders, FakeRasa, post_json, telegram_callback,
     telegram_message,
 )
@@ -216,6 +216,7 @@ def test_set_webhook_registers_the_url_with_the_secret(providers, monkeypatch):
     assert hook["allowed_updates"] == ["message", "callback_query"]
     [menu] = providers.telegram("setMyCommands")
     assert [c["command"] for c in menu["commands"]] == ["start", "help"]
+    assert [c["description"] for c in menu["commands"]] == ["Start again", "What I can help with"]  # domain.yml
     assert commands.telegram_webhook_info()["url"] == "https://chat.example.org/webhooks/telegram/webhook"
     assert commands.telegram_delete_webhook() is True
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from channel_fakes import (
+from tests.support.channel_fakes import (
     TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN, ChannelServer, FakeProviders, FakeRasa, inbound_sms, post_form,
     twilio_signature, wait_until,
 )
@@ -19,9 +19,10 @@ from twilio.request_validator import RequestValidator
 
 from bot import db
 from bot.channels import models, sms
-from bot.channels.limits import CANNOT_ANSWER
 from bot.servers import free_port
-from bot.channels.twilio import EMPTY_TWIML, TwilioConfig, TwilioInput, TwilioOutput, helpline_hours, helpline_phone
+from bot.channels.turn import cannot_answer
+from bot.channels.twilio import EMPTY_TWIML, TwilioConfig, TwilioInput, TwilioOutput
+from bot.texts import helpline_hours, helpline_phone
 
 # The public URL Twilio calls, as a proxy in front of the app would have it: not the local one.
 PUBLIC_URL = "https://sms.example.org/webhooks/twilio/webhook"
@@ -394,7 +395,7 @@ def test_a_turn_that_takes_too_long_ends_in_the_apology_not_silence(gated):
     post_signed(channel, ALEX, "hello", "SM" + "e" * 32)
     channel.settle()
     [apology] = channel.replies(ALEX)
-    assert apology == CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())
+    assert apology == cannot_answer("twilio")
     # It was answered (with the apology): a retry of the same MessageSid gets nothing more.
     post_signed(channel, ALEX, "hello", "SM" + "e" * 32)
     channel.settle()
@@ -408,7 +409,7 @@ def test_a_cancelled_turn_ends_in_the_apology(gated):
     [task] = list(channel.channel.tasks)
     channel.server._thread.loop.call_soon_threadsafe(task.cancel)  # as at the server's shutdown
     channel.settle()
-    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())]
+    assert channel.replies(ALEX) == [cannot_answer("twilio")]
 
 
 def test_a_database_error_ends_in_the_apology(gated, tmp_path):
@@ -417,7 +418,7 @@ def test_a_database_error_ends_in_the_apology(gated, tmp_path):
     post_signed(channel, ALEX, "hello", "SM" + "1" * 32)
     channel.settle()
     assert gate.received == []
-    assert channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())]
+    assert channel.replies(ALEX) == [cannot_answer("twilio")]
 
 
 def test_an_exception_in_the_turn_ends_in_the_apology(database_url, providers):
@@ -431,7 +432,7 @@ def test_an_exception_in_the_turn_ends_in_the_apology(database_url, providers):
         sms_channel = Sms(server, channel, providers, FakeRasa())
         post_signed(sms_channel, ALEX, "hello", "SM" + "2" * 32)
         sms_channel.settle()
-        assert sms_channel.replies(ALEX) == [CANNOT_ANSWER.format(phone=helpline_phone(), hours=helpline_hours())]
+        assert sms_channel.replies(ALEX) == [cannot_answer("twilio")]
 
 
 def test_a_message_that_got_no_sms_out_is_answered_when_twilio_retries(gated, database_url, providers):

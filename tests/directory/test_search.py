@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.directory import areas, search
-import directory_records as data
+from tests.support import directory_records as data
 
 
 def ids(page):
@@ -92,3 +92,42 @@ def test_services_at_a_prison(session_for):
     with session_for() as s:
         found = search.services_at_prison(s, search.prison_id_for("durham prison"))
     assert [f.id for f in found] == ["durham-visitors"]
+
+
+# --- how a result reads (the words are domain.yml's) --------------------------------------------
+def _found(as_of=None, verified=None, phone=None, url=None, email=None, opening_times=None):
+    from datetime import date
+
+    verified = isinstance(as_of, date) if verified is None else verified
+    return search.Found("x", "n", "o", "d", phone, url, email, 0, as_of, verified,
+                        "verified" if verified else "unchecked", opening_times)
+
+
+def test_freshness_in_words():
+    from datetime import date
+
+    assert search.freshness(_found(date(2026, 11, 3))) == "checked 3 Nov 2026"
+    assert search.freshness(_found(date(2019, 4, 1), verified=False)) == "last checked Apr 2019"
+    assert search.freshness(_found("2011-05")) == "not checked since May 2011"
+    assert search.freshness(_found("2012")) == "not checked since 2012"
+    assert search.freshness(_found(None)) == "not checked recently"
+
+
+def test_the_contact_line_prefers_a_phone_then_the_web_then_email():
+    assert search.contact_line(_found(phone="01670 383736", opening_times="Mon-Fri 9-5")) == "Tel 01670 383736 (Mon-Fri 9-5)."
+    assert search.contact_line(_found(phone="01670 383736", url="https://example.org")) == "Tel 01670 383736."
+    assert search.contact_line(_found(url="https://example.org", email="a@example.org")) == "Web: https://example.org"
+    assert search.contact_line(_found(email="a@example.org")) == "Email: a@example.org"
+    assert search.contact_line(_found()) == ""
+
+
+def test_the_lines_words_come_from_the_domain(monkeypatch):
+    """Changing a response in domain.yml changes the line: no words are left in Python."""
+    from bot import texts
+
+    domain = texts.domain()
+    responses = {**domain["responses"], search.CONTACT_PHONE: [{"text": "Phone {service_phone}"}],
+                 search.NOT_CHECKED: [{"text": "not looked at lately"}]}
+    monkeypatch.setattr(texts, "domain", lambda: {**domain, "responses": responses})
+    assert search.contact_line(_found(phone="01670 383736")) == "Phone 01670 383736"
+    assert search.freshness(_found(None)) == "not looked at lately"

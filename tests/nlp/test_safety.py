@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from nlu_examples import examples
+from tests.support.nlu_examples import examples
 
 from bot.nlp.safety import safety_intent
 
@@ -48,3 +48,17 @@ def test_never_contradicts_a_safety_example():
         if caught and caught != intent:
             wrong.append((intent, caught, text))
     assert len(wrong) <= 3, wrong
+
+
+def test_the_safety_table_is_the_bots_safety_rules():
+    """SAFETY_RESPONSES (read by the channels for a crisis while a worker has the chat) says what
+    data/rules/safety.yml answers, for every safety intent and nothing else."""
+    import yaml
+
+    from bot.nlp.safety import SAFETY_INTENTS, SAFETY_RESPONSES
+    from bot.settings import ROOT
+
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "safety.yml").read_text())["rules"]
+    from_rules = {r["steps"][0]["intent"]: tuple(s["action"] for s in r["steps"][1:]) for r in rules}
+    assert from_rules == SAFETY_RESPONSES
+    assert SAFETY_INTENTS == tuple(SAFETY_RESPONSES) and SAFETY_INTENTS[-1] == "express_distress"

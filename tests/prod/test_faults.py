@@ -12,12 +12,13 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, select
 
-from bot import db
-from bot.channels.limits import CANNOT_ANSWER, RATE_LIMITED, TOO_LONG
-from bot.cluster import tracker_problems
+from bot import db, texts
+from bot.channels.limits import RATE_LIMITED, TOO_LONG
+from bot.channels.turn import CANNOT_ANSWER
 from bot.referrals.models import Case
+from tools.tracker_check import tracker_problems
 
-from prod_support import set_connections
+from tests.support.prod import set_connections
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prod]
 
@@ -28,7 +29,7 @@ PATTERNS = [
     for name, items in DOMAIN["responses"].items()
     for item in items
 ]
-SORRY = CANNOT_ANSWER.split("{")[0]
+SORRY = texts.variants(CANNOT_ANSWER)[0]["text"].split("{")[0]
 
 
 def names(texts: list[str]) -> list[str | None]:
@@ -234,7 +235,7 @@ def test_the_rate_limit_holds_across_servers_and_replies_kindly(stack):
     talk = Conversation(stack, "flood")
     replies = [stack.webchat(talk.sender, "hello") for _ in range(21)]
     assert all(names(r)[0] == "utter_greet" for r in replies[:20])
-    assert replies[20] == [RATE_LIMITED.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")]
+    assert replies[20] == [texts.text(RATE_LIMITED, "webchat")]
     talk.sent = ["hello"] * 20  # the refused one never reached Rasa
     assert talk.problems() == []
     assert sum(u["served"] for u in stack.balancer_status()) >= 21
@@ -242,5 +243,5 @@ def test_the_rate_limit_holds_across_servers_and_replies_kindly(stack):
 
 def test_a_too_long_message_gets_a_kind_reply_not_a_cut(stack):
     talk = Conversation(stack, "long")
-    assert stack.webchat(talk.sender, "x" * 2001) == [TOO_LONG.format(limit=2000)]
+    assert stack.webchat(talk.sender, "x" * 2001) == [texts.text(TOO_LONG, "webchat", max_chars=2000)]
     assert talk.problems() == []  # nothing stored

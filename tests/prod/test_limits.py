@@ -9,7 +9,8 @@ import pytest
 import redis
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.channels import limits
+from bot import texts
+from bot.channels import limits, turn
 from bot.channels.limits import Limits
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own; keys removed after each test
@@ -61,7 +62,7 @@ def test_fresh_sender_ids_from_one_address_are_refused_after_the_address_limit(m
     limiter = make_limits(rate_per_minute=20, address_per_minute=5)
     now = 3_000_000.0
     answers = [limiter.check("webchat", f"wc:fresh-{i}", "hi", now, address="203.0.113.7") for i in range(6)]
-    assert answers[:5] == [None] * 5 and answers[5] == limits.RATE_LIMITED.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")
+    assert answers[:5] == [None] * 5 and answers[5] == texts.text(limits.RATE_LIMITED, "webchat")
     # Another address is not held up; an IPv6 client counts per /64, whatever its last 64 bits.
     assert limiter.check("webchat", "wc:other", "hi", now, address="198.51.100.9") is None
     v6 = [limiter.check("webchat", f"wc:v6-{i}", "hi", now, address=f"2001:db8:1:2::{i:x}") for i in range(6)]
@@ -72,7 +73,7 @@ def test_the_global_limit_holds_for_everyone_together(make_limits):
     limiter = make_limits(rate_per_minute=20, global_per_minute=4)
     now = 4_000_000.0
     answers = [limiter.check("telegram", f"tg:{i}", "hi", now) for i in range(5)]
-    assert answers[:4] == [None] * 4 and answers[4] == limits.BUSY.format(phone="0808 808 3444", hours="Mon-Fri 10am-5pm")
+    assert answers[:4] == [None] * 4 and answers[4] == texts.text(limits.BUSY, "webchat")
 
 
 def test_sessions_and_polls_are_limited(make_limits):
@@ -153,7 +154,7 @@ class FakeTracker:
 
 
 class FakeApp:
-    """What `limits.answer` reads from Rasa's Sanic app: ctx.agent.tracker_store."""
+    """What `turn.answer` reads from Rasa's Sanic app: ctx.agent.tracker_store."""
 
     def __init__(self, paused: bool = False) -> None:
         tracker = FakeTracker(paused)
@@ -173,7 +174,7 @@ class FakeApp:
 
 def run(on_new_message, app):
     collector = CollectingOutputChannel()
-    answered = asyncio.run(limits.answer(on_new_message, UserMessage("hi", collector, "alex-12345678"), app))
+    answered = asyncio.run(turn.answer(on_new_message, UserMessage("hi", collector, "alex-12345678"), app))
     return answered, [m["text"] for m in collector.messages]
 
 

@@ -123,7 +123,10 @@ def test_every_topic_intent_has_plain_words():
     topics = [i for i in DOMAIN["intents"] if i.startswith(("ask_", "risk_")) or i == "express_distress"]
     # asking about the assistant itself, not a reason for a call back
     not_topics = {"ask_capabilities", "ask_human", "ask_what_next", "ask_more_results", "ask_live_chat", "ask_what_you_know"}
-    assert sorted(set(topics) - not_topics - set(form.TOPIC_WORDS)) == []
+    assert sorted(set(topics) - not_topics - set(form.topic_intents())) == []
+    # and every topic with words is an intent (a typo in a response name is no topic)
+    assert sorted(set(form.topic_intents()) - set(DOMAIN["intents"])) == []
+    assert form.topic_words("risk_self") == "their own safety"
 
 
 def test_details_fit_the_confirmation_message():
@@ -133,24 +136,6 @@ def test_details_fit_the_confirmation_message():
     )
     assert "Phone: 07512 345678" in listed and "Message OK: no" in listed
     assert len(listed) <= form.DETAILS_LIMIT
-
-
-def test_attempts_count_answers_to_the_current_question_only():
-    events = [
-        {"event": "slot", "name": "requested_slot", "value": "referral_phone"},
-        {"event": "user", "text": "123"},
-        {"event": "slot", "name": "requested_slot", "value": "referral_phone"},  # asked again: same question
-        {"event": "user", "text": "456"},
-    ]
-    assert form.attempts_at(events, "referral_phone") == 2
-    assert form.attempts_at(events + [{"event": "slot", "name": "requested_slot", "value": "referral_safe_to_call"}], "referral_phone") == 0
-    assert form.attempts_at(events + [{"event": "active_loop", "name": None}, {"event": "user"}], "referral_phone") == 0
-    # A question answered inside the form and the offer to carry on: neither the question nor
-    # the reply to the offer ("carry on") is an attempt at the phone number.
-    offer = [{"event": "user", "text": "how do visits work"}, {"event": "action", "name": "utter_resume_referral_form"},
-             {"event": "user", "text": "carry on"}]
-    assert form.attempts_at(events + offer, "referral_phone") == 0
-    assert form.attempts_at(events + offer + [{"event": "user", "text": "789"}], "referral_phone") == 1
 
 
 @pytest.mark.parametrize("slot, text, answer", [
