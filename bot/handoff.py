@@ -6,6 +6,10 @@ a worker's reply is appended as a `bot` event with `output_channel=latest` and s
 effects on, so Rasa delivers it on the person's own channel (web chat, SMS, Telegram);
 handing back appends `resume` and runs a response saying the assistant is back.
 
+The rules for a worker in a live chat live here too (the console only asks): who may reply
+(`reply_target`), that the person is told once when a worker joins (`claim`), and that a
+chat is handed back to the assistant before it is closed (`hand_back_target`, `keeps_open`).
+
 Nobody waiting for a person is left in silence: `sweep` (run every 30 seconds with the
 retention job) hands an unclaimed live chat back to the assistant after LIVE_CHAT_WAIT_MINUTES,
 and every waiting chat at once when nobody is on shift, with the offer of a call back.
@@ -18,14 +22,14 @@ from urllib.parse import quote
 
 import aiohttp
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.api_auth import auth_headers
 from bot import db
-from bot.console.models import StaffUser
+from bot.api_auth import auth_headers
+from bot.referrals import cases
 from bot.referrals.models import KIND_LIVE, Case
 from bot.settings import Settings
+from bot.staff.models import StaffUser
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ TIMEOUT_INTENT = "EXTERNAL_handoff_timeout"
 TIMED_OUT_OUTCOME = "handed back to the assistant: nobody free"
 HANDING_BACK = "handing back to the assistant"
 SWEEP_LEASE = timedelta(minutes=2)
+MAX_REPLY_CHARS = 2000
 
 
 class RasaUnavailable(RuntimeError):
@@ -56,13 +61,52 @@ def staff_on_shift(*, session: Session, now: datetime | None = None) -> bool:
 
 
 def start_shift(user_id: int, hours: int, *, session: Session) -> datetime:
+    """Put a worker on shift for `hours` from now (live chats are offered); until when."""
     until = datetime.utcnow() + timedelta(hours=hours)
     session.execute(update(StaffUser).where(StaffUser.id == user_id).values(on_shift_until=until))
     return until
 
 
 def end_shift(user_id: int, *, session: Session) -> None:
+    """Take a worker off shift."""
     session.execute(update(StaffUser).where(StaffUser.id == user_id).values(on_shift_until=None))
+
+
+def claim(case_id: int, staff_user_id: int, *, session: Session) -> tuple[Case, str | None]:
+    """Claim a case for a worker (bot.referrals.cases.claim; CaseError when someone else has
+    it): (case, the conversation to tell that a worker has joined). The person is told once,
+    when a worker first claims their live chat; otherwise None."""
+    case = cases.claim(case_id, staff_user_id, session=session)
+    return case, case.sender_id if case.kind == KIND_LIVE and case.newly_claimed else None
+
+
+def reply_target(case_id: int, staff_user_id: int, text: str, *, session: Session) -> str:
+    """The conversation a worker's reply goes to. CaseError says why it may not be sent: only
+    in a live chat, only by the worker who claimed it, and 1 to MAX_REPLY_CHARS characters."""
+    case = cases.get_case(case_id, session=session)
+    if case.kind != KIND_LIVE:
+        raise cases.CaseError("Replies are only for live chats: call this person back instead.")
+    if case.status != "claimed" or case.claimed_by_id != staff_user_id:
+        raise cases.CaseError("Claim this chat before replying.")
+    if not text:
+        raise cases.CaseError("Write a reply first.")
+    if len(text) > MAX_REPLY_CHARS:
+        raise cases.CaseError(f"A reply can be at most {MAX_REPLY_CHARS} characters.")
+    return case.sender_id
+
+
+def hand_back_target(case_id: int, *, session: Session) -> str | None:
+    """Before a case is closed: the conversation to hand back to the assistant first (a live
+    chat), or None (a callback). CaseError when the case is already closed."""
+    case = cases.get_case(case_id, session=session)
+    cases.ensure_open(case)
+    return case.sender_id if case.kind == KIND_LIVE else None
+
+
+def keeps_open(handed_back: bool | None, *, force: bool) -> bool:
+    """Whether a case stays open: its chat could not be handed back and the worker did not
+    say close anyway (the person would be left in a paused conversation)."""
+    return handed_back is False and not force
 
 
 class RasaClient:
@@ -175,13 +219,12 @@ async def sweep(settings: Settings, now: datetime | None = None, *, client: Rasa
     client = client or RasaClient.from_settings(settings, timeout=10)
     handed_back = 0
     for case_id, sender_id in due:
-        try:
-            with factory() as session, session.begin():
-                if not _claim_for_sweep(case_id, now, session=session):
-                    continue  # a worker or another sweeper has it
-        except SQLAlchemyError as error:
-            logger.warning("live-chat sweep could not claim case %d (%s)", case_id, type(error).__name__)
-            continue
+        claimed = db.attempt(
+            lambda session: _claim_for_sweep(case_id, now, session=session),
+            what=f"claim live-chat case {case_id} for the sweep", write=True, sessions=factory, otherwise=False,
+        )
+        if not claimed:
+            continue  # a worker or another sweeper has it, or the database could not be reached
         try:
             await client.time_out(sender_id)
         except RasaUnavailable as error:
@@ -190,14 +233,14 @@ async def sweep(settings: Settings, now: datetime | None = None, *, client: Rasa
         else:
             outcome = {"outcome": TIMED_OUT_OUTCOME}
             handed_back += 1
-        try:
-            with factory() as session, session.begin():
-                session.execute(
-                    update(Case).where(Case.id == case_id, Case.status == "closed", Case.outcome == HANDING_BACK)
-                    .values(updated_at=now, **outcome).execution_options(synchronize_session=False)
-                )
-        except SQLAlchemyError as error:  # the lease runs out and a later sweep retries
-            logger.warning("live-chat sweep could not record case %d (%s)", case_id, type(error).__name__)
+        # If this cannot be written, the lease runs out and a later sweep retries.
+        db.attempt(
+            lambda session: session.execute(
+                update(Case).where(Case.id == case_id, Case.status == "closed", Case.outcome == HANDING_BACK)
+                .values(updated_at=now, **outcome).execution_options(synchronize_session=False)
+            ),
+            what=f"record the sweep's outcome for live-chat case {case_id}", write=True, sessions=factory, otherwise=None,
+        )
     if handed_back:
         logger.info("live-chat sweep: %d waiting chats handed back to the assistant", handed_back)
     return handed_back

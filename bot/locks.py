@@ -1,4 +1,4 @@
-"""Rasa's conversation lock, taken from outside Rasa (erasure and redaction in bot.conversations).
+"""Rasa's conversation lock, taken from outside Rasa (erasure and redaction in bot.erasure).
 
 Rasa holds a ticket lock per conversation while it handles a message: it loads the tracker,
 runs actions, then saves the events it thinks are new (`SQLTrackerStore._additional_events`

@@ -2,10 +2,10 @@
 
 1. Erasure requests ("delete my details") are carried out once Rasa has saved the turn, holding
    Rasa's lock on the conversation (Redis lock store), or verified on a later pass when Rasa
-   keeps its locks in memory (bot.conversations.process_erasures). They stay pending, and say
+   keeps its locks in memory (bot.erasure.process_erasures). They stay pending, and say
    so, while the tracker store has no events table.
 2. Call-back forms that ended unsent have what was typed into them redacted from the
-   conversation (bot.conversations.process_redactions).
+   conversation (bot.erasure.process_redactions).
 3. Conversations with no message for CONVERSATION_RETENTION_DAYS are erased; anonymous
    counts for the statistics page are kept. Workers' queued replies (outbox_message) and saved
    SMS menus (sms_menu) older than that go too.
@@ -14,26 +14,28 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import column, delete, select, table
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot import conversations, db, handoff, locks
-from bot.console import audit  # the audit log lives with the console, which shows it
-from bot.conversations import count_case_for_statistics
+from bot import conversations, db, erasure, handoff, locks
+from bot.conversations import events
 from bot.referrals import cases
-from bot.referrals.models import OPEN_STATUSES, Case, CaseNote, OutboxMessage
+from bot.referrals.counts import store_counts
+from bot.referrals.models import OPEN_STATUSES, Case, OutboxMessage, sms_menu
 from bot.settings import Settings
+from bot.staff import audit
+from bot.usage import count_conversations
 
 logger = logging.getLogger(__name__)
-
-# The SMS channel's saved menus (bot.channels.models.SmsMenu), named here by table so that
-# retention does not import a channel.
-_sms_menu = table("sms_menu", column("sender_id"), column("sent_at"))
+# Conversations are counted and deleted this many at a time (an IN list of sender ids).
+_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -62,21 +64,44 @@ def purge_outbox(older_than_days: int, *, session: Session, now: datetime | None
 def purge_sms_menus(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
     """Delete saved SMS menus (keyed by phone number) older than N days. Returns how many."""
     cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
-    return session.execute(delete(_sms_menu).where(_sms_menu.c.sent_at < cutoff)).rowcount or 0
+    return session.execute(delete(sms_menu).where(sms_menu.c.sent_at < cutoff)).rowcount or 0
 
 
 def purge_stale_open_cases(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
     """Delete open cases (new, claimed, called back) nobody has changed for N days, keeping an
     anonymous count. Returns how many."""
     cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
-    stale = list(session.execute(select(Case).where(Case.status.in_(OPEN_STATUSES), Case.updated_at < cutoff)).scalars())
-    for case in stale:
-        count_case_for_statistics(case, session=session)
-    ids = [case.id for case in stale]
-    if ids:
-        session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
-        session.execute(delete(Case).where(Case.id.in_(ids)))
-    return len(ids)
+    stale = select(Case).where(Case.status.in_(OPEN_STATUSES), Case.updated_at < cutoff)
+    return cases.delete_cases(list(session.execute(stale).scalars()), session=session)
+
+
+def purge_conversations(
+    older_than_days: int, *, tracker_engine: Engine, session: Session, now: datetime | None = None
+) -> int:
+    """Erase conversations whose last event is older than N days, keeping anonymous counts.
+
+    The counts are added to `usage_count` in `session` (committed here, before the events are
+    deleted: the worst a crash between the two can do is count a conversation twice).
+    """
+    cutoff = conversations.epoch((now or datetime.utcnow()) - timedelta(days=older_than_days))
+    with tracker_engine.connect() as connection:
+        old = list(
+            connection.execute(
+                select(events.c.sender_id).group_by(events.c.sender_id).having(func.max(events.c.timestamp) < cutoff)
+            ).scalars()
+        )
+    if not old:
+        return 0
+    totals: dict = {}
+    for start in range(0, len(old), _BATCH):
+        count_conversations(tracker_engine, old[start : start + _BATCH], totals)
+    store_counts(totals, session=session)
+    session.commit()
+    with tracker_engine.begin() as connection:
+        for start in range(0, len(old), _BATCH):
+            connection.execute(delete(events).where(events.c.sender_id.in_(old[start : start + _BATCH])))
+    logger.info("purged %d conversations older than %d days", len(old), older_than_days)
+    return len(old)
 
 
 def _counted(*parts: tuple[str, int]) -> str:
@@ -91,7 +116,7 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
     lock_store = locks.conversation_lock_store(settings)
     with db.session_factory(settings.database_url)() as session:
         with session.begin():
-            erasures = conversations.process_erasures(
+            erasures = erasure.process_erasures(
                 tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds,
                 now=now, lock_store=lock_store, verify_minutes=settings.erasure_verify_minutes,
             )
@@ -100,7 +125,7 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
                     ("conversations erased", erasures.erased), ("still waiting", erasures.waiting),
                     ("blocked: no tracker table", erasures.blocked)), session=session)
         with session.begin():
-            redactions = conversations.process_redactions(
+            redactions = erasure.process_redactions(
                 tracker_engine=tracker if has_tracker else None, session=session, settle_seconds=settle_seconds,
                 now=now, lock_store=lock_store,
             )
@@ -111,7 +136,7 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
             menus = purge_sms_menus(settings.conversation_retention_days, session=session, now=now)
         old_conversations = 0
         if has_tracker:
-            old_conversations = conversations.purge_conversations(
+            old_conversations = purge_conversations(
                 settings.conversation_retention_days, tracker_engine=tracker, session=session, now=now
             )
         if any((redactions, old_conversations, old_cases, stale_cases, outbox, menus)):
@@ -134,8 +159,6 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
 def schedule(settings: Settings, every_seconds: float = 60) -> threading.Event:
     """Run `run_once`, and the live-chat sweep (bot.handoff.sweep), every so often in a daemon
     thread; set the returned event to stop."""
-    import asyncio
-
     stop = threading.Event()
 
     def loop() -> None:

@@ -103,7 +103,7 @@ class Settings:
     # with the offer of a call back, after this many minutes (at once when nobody is on shift).
     live_chat_wait_minutes: int = 10
     # Erasure without Rasa's lock (the in-memory lock store): the request stays pending until a
-    # pass this many minutes after the erasure finds nothing written back (bot.conversations).
+    # pass this many minutes after the erasure finds nothing written back (bot.erasure).
     erasure_verify_minutes: int = 15
 
     @classmethod

@@ -1,4 +1,5 @@
-"""Staff accounts and logins: argon2id password hashes, session tokens, CSRF tokens, lockout.
+"""Logging in to the console: session tokens, CSRF tokens, lockout, known browsers.
+(Accounts and their passwords are bot.staff.accounts.)
 
 A browser's session token lives only in its cookie; the database keeps its SHA-256, so a
 copy of the database cannot be used to log in. Each session has its own CSRF token
@@ -6,7 +7,6 @@ copy of the database cannot be used to log in. Each session has its own CSRF tok
 """
 from __future__ import annotations
 
-import getpass
 import hashlib
 import hmac
 import secrets
@@ -15,20 +15,16 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.console import audit
-from bot.console.models import ROLE_ADMIN, ROLES, StaffSession, StaffUser
+from bot.staff.accounts import check_password, check_password_of_nobody, find_user
+from bot.staff.models import StaffSession, StaffUser
 
 SESSION_HOURS = 12
 # A session also ends after this long without a page opened (CONSOLE_IDLE_MINUTES).
 IDLE_MINUTES = 30
-MIN_PASSWORD_CHARS = 10
 # An account's first failures are free; then each try waits 30 s, doubling up to 15 minutes.
 LOCKOUT_FAILURES = 5
 BACKOFF_FIRST_SECONDS = 30
@@ -42,106 +38,6 @@ LOCKOUT_SECONDS = 15 * 60
 MAX_ADDRESSES = 10_000
 # A browser that logged in to an account is "known" to it for this long (signed cookie).
 KNOWN_BROWSER_DAYS = 90
-
-_hasher = PasswordHasher()  # argon2id with argon2-cffi's current recommended parameters
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    """Verified when the username is unknown, so a wrong username takes as long as a wrong password."""
-    return _hasher.hash(secrets.token_urlsafe(16))
-
-
-class AccountError(ValueError):
-    """An account change that cannot be made; the message says why."""
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def check_password(user: StaffUser, password: str) -> bool:
-    """Whether `password` is the user's; re-hashes it if the parameters have changed since."""
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    return True
-
-
-def _check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise AccountError(f"A password needs at least {MIN_PASSWORD_CHARS} characters.")
-
-
-# --- accounts (the `bot staff` command) ---------------------------------------------------
-
-def _command_line() -> str:
-    """Who made an account change: the `bot staff` command and the operating-system user running it."""
-    try:
-        return f"from the command line (as {getpass.getuser()})"
-    except Exception:  # no user name for this uid (some containers)
-        return "from the command line"
-
-
-def add_user(
-    username: str, password: str, *, role: str, display_name: str = "", session: Session, by: str | None = None,
-) -> StaffUser:
-    """Make an account; recorded in the audit log (`by` says from where: default the command line)."""
-    username = username.strip().lower()
-    if not username or len(username) > 80 or not all(c.isalnum() or c in "._-" for c in username):
-        raise AccountError("A username is up to 80 letters, digits, dots, dashes or underscores.")
-    if role not in ROLES:
-        raise AccountError(f"The role must be one of {', '.join(ROLES)}.")
-    _check_new_password(password)
-    if find_user(username, session=session) is not None:
-        raise AccountError(f"There is already a user {username!r}.")
-    user = StaffUser(username=username, display_name=display_name.strip() or username, password_hash=hash_password(password), role=role, active=True)
-    session.add(user)
-    session.flush()
-    audit.record("account_added", session=session, user_id=None, detail=f"{user.username} as {role} {by or _command_line()}")
-    return user
-
-
-def find_user(username: str, *, session: Session) -> StaffUser | None:
-    return session.execute(select(StaffUser).where(StaffUser.username == username.strip().lower())).scalar_one_or_none()
-
-
-def _existing(username: str, session: Session) -> StaffUser:
-    user = find_user(username, session=session)
-    if user is None:
-        raise AccountError(f"There is no user {username!r}.")
-    return user
-
-
-def list_users(*, session: Session) -> list[StaffUser]:
-    return list(session.execute(select(StaffUser).order_by(StaffUser.username)).scalars())
-
-
-def deactivate(username: str, *, session: Session, by: str | None = None) -> StaffUser:
-    """Stop an account logging in, and end its sessions and shift (audited)."""
-    user = _existing(username, session=session)
-    user.active = False
-    user.on_shift_until = None
-    session.execute(delete(StaffSession).where(StaffSession.staff_user_id == user.id))
-    audit.record("account_deactivated", session=session, user_id=None, detail=f"{user.username} {by or _command_line()}")
-    return user
-
-
-def set_password(username: str, password: str, *, session: Session, by: str | None = None) -> StaffUser:
-    """A new password; every session of the account is ended, and its known browsers forgotten (audited)."""
-    user = _existing(username, session=session)
-    _check_new_password(password)
-    user.password_hash = hash_password(password)
-    session.execute(delete(StaffSession).where(StaffSession.staff_user_id == user.id))
-    audit.record("password_set", session=session, user_id=None, detail=f"{user.username} {by or _command_line()}")
-    return user
-
-
-def is_admin(user: StaffUser) -> bool:
-    return user.role == ROLE_ADMIN
 
 
 # --- lockout ---------------------------------------------------------------------------
@@ -267,10 +163,7 @@ def authenticate(
     if lock:
         return LoginResult(user, False, f"locked out ({lock})")
     if user is None:
-        try:
-            _hasher.verify(_dummy_hash(), password or "-")
-        except VerificationError:
-            pass
+        check_password_of_nobody(password)
         throttle.failed(None, address)
         return LoginResult(None, False, "unknown username")
     if not check_password(user, password):

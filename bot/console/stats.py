@@ -1,4 +1,4 @@
-"""The statistics page: anonymous counts from bot.conversations.usage, filtered and summed by
+"""The statistics page: anonymous counts from bot.usage, filtered and summed by
 week, region, council, topic and audience, a bar chart drawn as SVG, and CSV.
 
 A usage row with topic "" counts each conversation once; a row with a topic counts the
@@ -13,7 +13,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.conversations import UsageRow
+from bot.geo import gazetteer
+from bot.usage import UsageRow
 
 NOT_GIVEN = "Not given"
 
@@ -48,8 +49,7 @@ def _iso_or_blank(text: str) -> str:
 
 
 def council_name(code: str) -> str:
-    from bot.geo import gazetteer
-
+    """A council's name from its code ("Not given" for none)."""
     if not code:
         return NOT_GIVEN
     try:
@@ -60,8 +60,6 @@ def council_name(code: str) -> str:
 
 def region_of(code: str) -> str:
     """The English region, or the nation outside England, of a council code."""
-    from bot.geo import gazetteer
-
     if not code:
         return NOT_GIVEN
     try:
@@ -72,6 +70,7 @@ def region_of(code: str) -> str:
 
 
 def topic_label(topic: str) -> str:
+    """An intent as a topic people read ("ask_visit_costs" -> "visit costs")."""
     if not topic:
         return NOT_GIVEN
     return topic.removeprefix("ask_").replace("_", " ")

@@ -1,12 +1,12 @@
-"""Alembic environment: all our tables (directory, referrals, console) on the configured database."""
+"""Alembic environment: all our tables (directory, referrals, staff, channels) on the configured database."""
 from __future__ import annotations
 
 from alembic import context
 
 import bot.channels.models  # noqa: F401
-import bot.console.models  # noqa: F401  (registers the tables on Base)
 import bot.directory.models  # noqa: F401
 import bot.referrals.models  # noqa: F401
+import bot.staff.models  # noqa: F401  (registers the tables on Base)
 from bot.db import Base, make_engine
 
 config = context.config

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.referrals.counts import count_case_for_statistics
 from bot.referrals.models import (
     KIND_CALLBACK,
     KIND_LIVE,
@@ -22,6 +23,7 @@ from bot.referrals.models import (
     CaseNote,
     ErasureRequest,
     OutboxMessage,
+    sms_menu,
 )
 
 # No 0/O, 1/I/L, 5/S: easy to read out over the phone and to type on a keypad.
@@ -134,6 +136,7 @@ def mark_urgent(sender_id: str, *, session: Session, now: datetime | None = None
 
 
 def open_cases_for(sender_id: str, *, session: Session, kind: str | None = None) -> list[Case]:
+    """A conversation's open cases (of one kind, if given), oldest first."""
     query = select(Case).where(Case.sender_id == sender_id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)
     if kind:
         query = query.where(Case.kind == kind)
@@ -156,25 +159,27 @@ def _forget_details(case: Case) -> None:
     case.safe_to_call = case.safe_to_leave_message = None
 
 
-def erase_person(sender_id: str, *, session: Session) -> int:
-    """Delete every case, note and queued message for a conversation. Returns cases deleted.
-
-    The conversation itself lives in Rasa's tracker store: bot.conversations erases it.
-    """
-    from bot.conversations import count_case_for_statistics
-
-    cases = list(session.execute(select(Case).where(Case.sender_id == sender_id)).scalars())
+def delete_cases(cases: list[Case], *, session: Session) -> int:
+    """Delete these cases and their notes, keeping an anonymous count of each. Returns how many."""
     for case in cases:
         count_case_for_statistics(case, session=session)
     ids = [case.id for case in cases]
     if ids:
         session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
         session.execute(delete(Case).where(Case.id.in_(ids)))
-    session.execute(delete(OutboxMessage).where(OutboxMessage.sender_id == sender_id))
-    from bot.channels.models import forget_sender
-
-    forget_sender(sender_id, session=session)  # saved SMS options (an opt-out is kept: it protects them)
     return len(ids)
+
+
+def erase_person(sender_id: str, *, session: Session) -> int:
+    """Delete every case, note and queued message for a conversation, and the SMS options
+    last sent to it (an opt-out is kept: it protects them). Returns cases deleted.
+
+    The conversation itself lives in Rasa's tracker store: bot.erasure erases it.
+    """
+    erased = delete_cases(list(session.execute(select(Case).where(Case.sender_id == sender_id)).scalars()), session=session)
+    session.execute(delete(OutboxMessage).where(OutboxMessage.sender_id == sender_id))
+    session.execute(delete(sms_menu).where(sms_menu.c.sender_id == sender_id))
+    return erased
 
 
 def request_erasure(sender_id: str, *, session: Session) -> ErasureRequest:
@@ -198,6 +203,7 @@ def pending_erasures(*, session: Session) -> tuple[int, datetime | None]:
 
 
 def get_case(case_id: int, *, session: Session) -> Case:
+    """The case with this id; CaseError if there is none."""
     case = session.get(Case, case_id)
     if case is None:
         raise CaseError(f"There is no case {case_id}.")
@@ -234,6 +240,7 @@ def claim(case_id: int, staff_user_id: int, *, session: Session) -> Case:
 
 
 def add_note(case_id: int, staff_user_id: int, text: str, *, session: Session) -> CaseNote:
+    """A worker's private note on a case (CaseError if it is empty)."""
     text = text.strip()
     if not text:
         raise CaseError("A note cannot be empty.")
@@ -244,6 +251,7 @@ def add_note(case_id: int, staff_user_id: int, text: str, *, session: Session) -
 
 
 def mark_called_back(case_id: int, staff_user_id: int, outcome: str, *, session: Session) -> Case:
+    """A worker has called the person back (callbacks only, while open)."""
     case = get_case(case_id, session=session)
     if case.kind != KIND_CALLBACK:
         raise CaseError(f"{case.reference} is a live conversation, not a callback.")
@@ -255,10 +263,16 @@ def mark_called_back(case_id: int, staff_user_id: int, outcome: str, *, session:
     return case
 
 
-def close(case_id: int, staff_user_id: int, outcome: str = "", *, session: Session) -> Case:
-    case = get_case(case_id, session=session)
+def ensure_open(case: Case) -> None:
+    """A closed or cancelled case cannot be closed (or handed back) again: CaseError."""
     if case.status in ("closed", "cancelled"):
         raise CaseError(f"{case.reference} is already {case.status}.")
+
+
+def close(case_id: int, staff_user_id: int, outcome: str = "", *, session: Session) -> Case:
+    """Close a case for good, keeping the worker's outcome (CaseError if it is already closed)."""
+    case = get_case(case_id, session=session)
+    ensure_open(case)
     case.status = "closed"
     case.closed_at = datetime.utcnow()
     case.claimed_by_id = case.claimed_by_id or staff_user_id
@@ -287,28 +301,20 @@ def queue(
 
 
 def counts_by_status(*, session: Session) -> dict[str, int]:
+    """How many cases are in each status (every status named, 0 for none)."""
     rows = session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
     return {status: 0 for status in STATUSES} | {status: n for status, n in rows}
 
 
 def purge_closed(older_than_days: int, *, session: Session, now: datetime | None = None) -> int:
     """Delete closed and cancelled cases closed more than N days ago. Returns how many."""
-    from bot.conversations import count_case_for_statistics
-
     cutoff = (now or datetime.utcnow()) - timedelta(days=older_than_days)
-    cases = list(
-        session.execute(select(Case).where(Case.status.in_(("closed", "cancelled")), Case.closed_at < cutoff)).scalars()
-    )
-    for case in cases:
-        count_case_for_statistics(case, session=session)
-    ids = [case.id for case in cases]
-    if ids:
-        session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
-        session.execute(delete(Case).where(Case.id.in_(ids)))
-    return len(ids)
+    closed = select(Case).where(Case.status.in_(("closed", "cancelled")), Case.closed_at < cutoff)
+    return delete_cases(list(session.execute(closed).scalars()), session=session)
 
 
 def queue_outbox(sender_id: str, text: str, *, session: Session) -> OutboxMessage:
+    """Keep a worker's reply for a channel that cannot push it (the web chat polls for it)."""
     message = OutboxMessage(sender_id=sender_id, text=text)
     session.add(message)
     return message

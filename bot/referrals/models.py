@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text, false as sa_false
+from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text, column, table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import relationship
 
-import bot.console.models  # noqa: F401  (StaffUser, which cases refer to, must be mapped too)
+import bot.staff.models  # noqa: F401  (StaffUser, which cases refer to, must be mapped too)
 from bot.db import Base
 
 KIND_CALLBACK = "callback"
@@ -59,7 +60,7 @@ class Case(Base):
     claimed_at = Column(DateTime)
     closed_at = Column(DateTime)
     outcome = Column(Text)
-    # A crisis message arrived while the conversation waited for a worker (bot.channels.limits):
+    # A crisis message arrived while the conversation waited for a worker (bot.channels.crisis):
     # the queue shows the case first and marked urgent.
     urgent = Column(Boolean, nullable=False, default=False, server_default=sa_false())
     urgent_at = Column(DateTime)
@@ -98,7 +99,7 @@ class ErasureRequest(Base):
 
     Rasa saves a conversation after our action runs, so the tracker store cannot be
     erased from inside the action: the request is kept here and carried out moments
-    later by `bot data purge` / the console's scheduled job (bot.conversations).
+    later by `bot data purge` / the scheduled retention job (bot.erasure).
     """
 
     __tablename__ = "erasure_request"
@@ -107,7 +108,7 @@ class ErasureRequest(Base):
     requested_at = Column(DateTime, nullable=False, default=datetime.utcnow)
     # When the conversation was last deleted from the tracker store. Without Rasa's lock (the
     # in-memory lock store) a turn in flight can write it back: the request stays pending
-    # (done_at empty) until a later pass finds nothing older than this (bot.conversations).
+    # (done_at empty) until a later pass finds nothing older than this (bot.erasure).
     erased_at = Column(DateTime)
     done_at = Column(DateTime)
 
@@ -117,7 +118,7 @@ class RedactionRequest(Base):
     number, time, note) is to be removed from their conversation in the tracker store.
 
     Rasa saves the turn after our action runs, so, as with erasure, the rows are redacted
-    moments later by the retention job (bot.conversations.process_redactions). Only the
+    moments later by the retention job (bot.erasure.process_redactions). Only the
     conversation and where the form started are kept here, never what was typed.
     """
 
@@ -147,3 +148,8 @@ class UsageCount(Base):
     referrals = Column(Integer, nullable=False, default=0)
 
     __table_args__ = (Index("ux_usage_count_key", "week", "council_code", "topic", "audience", unique=True),)
+
+
+# The SMS channel's saved menus (bot.channels.models.SmsMenu, keyed by phone number), named
+# here by table so that erasure and retention can delete from it without importing a channel.
+sms_menu = table("sms_menu", column("sender_id"), column("sent_at"))

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.referrals.models import Case
-from console_support import PASSWORD
+from tests.support.console import PASSWORD
 
 XSS = "<script>alert(1)</script>"
 
@@ -109,7 +109,7 @@ def test_staff_work_a_callback_and_a_live_chat_in_the_browser(browser, console, 
     # page to the login form, rather than drawing the form inside the transcript panel.
     from datetime import datetime, timedelta
 
-    from bot.console.models import StaffSession
+    from bot.staff.models import StaffSession
 
     second = make_live("live-browser-2")
     add_events("live-browser-2", [("user", "hello, anyone there?", "greet"), ("pause", "")])

@@ -23,7 +23,7 @@ import yaml
 from bot import db, handoff, retention
 from bot.cli import main
 from bot.endpoints import tracker_store_endpoint
-from bot.console.models import StaffUser
+from bot.staff.models import StaffUser
 from bot.referrals.models import Case
 from bot.servers import Servers, free_port
 from bot.settings import Settings

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.cluster import Cluster
-from bot.console import auth
+from bot.staff import accounts
 from bot.referrals.models import Case
 from bot.servers import free_port
 
@@ -55,7 +54,7 @@ def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, 
         model=model_path, rasa_port=free_port(), actions_port=free_port(), instance_port=free_port(), instances=1,
         console_port=free_port(), database_url=database_url, tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
         lock_store_url="", log_dir=logs, endpoints_path=tmp_path / "endpoints.yml",
-        actions_imports=("tests.prod.failing_action",),
+        actions_imports=("tests.support.failing_action",),
         env={"RASA_AUTH_TOKEN": secrets.token_urlsafe(32), "ACTION_SERVER_SECRET": secrets.token_urlsafe(32)},
     )
     sender = "wc:" + secrets.token_hex(16)
@@ -63,7 +62,7 @@ def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, 
     try:
         cluster.start()
         with db.session_factory(database_url)() as s, s.begin():
-            auth.add_user("sam", PASSWORD, role="worker", display_name="Sam", session=s)
+            accounts.add_user("sam", PASSWORD, role="worker", display_name="Sam", session=s)
 
         # Questions, then a call back with a name and a phone number.
         assert cluster.say(callback_sender, "how do i book a visit")

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.console.models import StaffUser
+from bot.channels.models import SmsMenu, SmsOptOut, opt_out, save_menu
 from bot.referrals import cases
 from bot.referrals.models import Case, CaseNote, ErasureRequest, OutboxMessage, UsageCount
+from bot.staff.models import StaffUser
 
 
 def request(sender="sender-1", key="sender-1:m1", **changes) -> cases.CallbackRequest:
@@ -190,6 +191,20 @@ def test_erasure_deletes_cases_notes_and_queued_messages_but_keeps_anonymous_cou
         assert s.execute(select(ErasureRequest.sender_id)).scalar_one() == "sender-1"
         kept = s.execute(select(UsageCount)).scalar_one()
         assert (kept.council_code, kept.topic, kept.referrals) == ("STT", "ask_visit_costs", 1)
+
+
+def test_erasure_forgets_the_sms_options_sent_but_keeps_an_opt_out(session_for):
+    with session_for() as s, s.begin():
+        opt_out("sms:+447700900123", session=s)
+        for sender in ("sms:+447700900123", "sms:+447700900456", "sms:+447700900789"):
+            save_menu(sender, ["/ask_visit_costs"], session=s)
+    with session_for() as s, s.begin():
+        cases.erase_person("sms:+447700900123", session=s)
+        cases.erase_person("sms:+447700900456", session=s)
+    with session_for() as s:
+        assert list(s.execute(select(SmsMenu.sender_id)).scalars()) == ["sms:+447700900789"]
+        # The opt-out is what stops us texting them: it is kept.
+        assert list(s.execute(select(SmsOptOut.sender_id)).scalars()) == ["sms:+447700900123"]
 
 
 def test_closed_cases_are_purged_after_the_retention_period(session_for):

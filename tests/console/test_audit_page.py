@@ -1,17 +1,17 @@
 """The audit log records what happens outside the console's pages too (account changes from the
-command line, erasures and purges, refused requests), and a flood cannot fill it."""
+command line, refused requests), and a flood cannot fill it. (The log's own functions:
+tests/staff/test_audit.py.)"""
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import requests
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.console import audit
-from bot.console.models import AuditEntry
-from console_support import PASSWORD, audit_rows, csrf_from, log_in
+from bot.staff import audit
+from bot.staff.models import AuditEntry
+from tests.support.console import PASSWORD, audit_rows, csrf_from, log_in
 
 
 def test_account_changes_from_the_command_line_are_audited(database_url, session_for, monkeypatch):
@@ -31,20 +31,6 @@ def test_account_changes_from_the_command_line_are_audited(database_url, session
     assert not any("password" in detail and "new" in detail for *_, detail in rows)  # never the password itself
 
 
-def test_system_events_are_recorded_with_the_callers_change_or_on_their_own(database_url, session_for):
-    with session_for() as s, s.begin():
-        audit.record_system("purge", "3 closed cases past 90 days", session=s)
-    with session_for() as s:
-        s.begin()
-        audit.record_system("erasure", "rolled back with its change", session=s)
-        s.rollback()
-    audit.record_system("erasure", "1 conversation erased", database_url=database_url)
-    assert audit_rows(session_for) == [
-        ("purge", None, None, "3 closed cases past 90 days"), ("erasure", None, None, "1 conversation erased"),
-    ]
-    assert audit.ACTIONS["erasure"] and audit.ACTIONS["purge"]
-
-
 def test_refused_requests_are_recorded(console, make_user, make_callback, session_for):
     sam = make_user("sam", role="worker")
     case_id = make_callback()
@@ -62,25 +48,6 @@ def test_refused_requests_are_recorded(console, make_user, make_callback, sessio
         (None, "form sent without a session; from 127.0.0.1; 1 time"),
         (None, "bad CSRF token on the login form; from 127.0.0.1; 1 time"),
     ]
-
-
-def test_refusals_are_counted_in_at_most_21_rows_a_minute(session_for):
-    sessions = session_for
-    minute = datetime(2026, 12, 1, 9, 30, 5)
-    for source in range(30):
-        for _ in range(4):
-            audit.record_refusal("login_failed", "unknown username", source=f"203.0.113.{source}", sessions=sessions, now=minute)
-    audit.record_refusal("refused", "bad CSRF token", source="203.0.113.99", sessions=sessions, now=minute)
-    rows = audit_rows(session_for)
-    assert len(rows) == audit.MAX_REFUSAL_ROWS_PER_MINUTE + 1
-    assert rows[:2] == [
-        ("login_failed", None, None, "unknown username; from 203.0.113.0; 4 times"),
-        ("login_failed", None, None, "unknown username; from 203.0.113.1; 4 times"),
-    ]
-    assert rows[-1] == ("refused_more", None, None, "and 41 more from other sources")  # 10 sources x 4, and the CSRF one
-    # The next minute starts afresh.
-    audit.record_refusal("login_failed", "unknown username", source="203.0.113.29", sessions=sessions, now=minute.replace(minute=31))
-    assert audit_rows(session_for)[-1] == ("login_failed", None, None, "unknown username; from 203.0.113.29; 1 time")
 
 
 def test_a_login_flood_from_many_addresses_cannot_fill_the_log(make_console, make_user, session_for):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.cli import main
-from bot.console.models import AuditEntry
+from bot.staff.models import AuditEntry
 from bot.directory import audit
 from bot.directory.models import Service
 from bot.directory.seed import load_seed

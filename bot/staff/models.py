@@ -1,4 +1,4 @@
-"""Staff accounts, their login sessions and the audit log of the staff console."""
+"""Staff accounts, their login sessions and the audit log (tables staff_user, staff_session, audit_entry)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,5 @@
-"""The audit log: who viewed or changed what. Details name states and actions, never what
-anyone typed, a name or a phone number.
+"""The audit log: who viewed or changed what (admins read it on the console's audit page).
+Details name states and actions, never what anyone typed, a name or a phone number.
 
 Besides staff's own actions it records account changes made with `bot staff` (by whom on the
 machine), erasures and purges (`record_system`), and refused requests: failed logins, bad CSRF
@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.console.models import AuditEntry
+from bot.db import session_factory
+from bot.staff.models import AuditEntry
 
 PAGE_SIZE = 50
 
@@ -67,8 +68,6 @@ def record_system(event: str, detail: str = "", *, session: Session | None = Non
     `database_url` (default DATABASE_URL). `detail` must not hold a name, number or sender id."""
     if session is not None:
         return record(event, session=session, user_id=None, detail=detail)
-    from bot.db import session_factory
-
     with session_factory(database_url)() as own, own.begin():
         return record(event, session=own, user_id=None, detail=detail)
 

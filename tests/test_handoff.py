@@ -1,6 +1,7 @@
 """The live-chat sweep (bot.handoff.sweep) against our real database (SQLite and PostgreSQL)
-and a local HTTP server standing in for Rasa's HTTP API, recording each call. The whole path
-through the real Rasa and action servers is in tests/e2e/test_handoff.py."""
+and a local HTTP server standing in for Rasa's HTTP API, recording each call, and the rules a
+worker meets in a live chat (who may reply, telling the person once, handing back before
+closing). The whole path through the real Rasa and action servers is in tests/e2e/test_handoff.py."""
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import handoff
-from bot.console.models import StaffUser
+from bot.staff.models import StaffUser
 from bot.referrals import cases
 from bot.referrals.models import Case
 from bot.settings import Settings
@@ -167,3 +168,55 @@ def test_a_sweeper_that_died_after_claiming_is_retried_after_its_lease(settings,
     assert asyncio.run(handoff.sweep(settings, now=now + handoff.SWEEP_LEASE + timedelta(seconds=1))) == 1
     assert rasa.triggered() == ["webchat-stuck"]
     assert case(session_for, stuck).outcome == handoff.TIMED_OUT_OUTCOME
+
+
+def worker(session_for, username: str) -> int:
+    with session_for() as s, s.begin():
+        user = StaffUser(username=username, password_hash="x")
+        s.add(user)
+        s.flush()
+        return user.id
+
+
+def test_only_the_worker_who_claimed_a_live_chat_may_reply_and_the_person_is_told_once(session_for):
+    sam, jo = worker(session_for, "sam"), worker(session_for, "jo")
+    live = waiting_chat(session_for, "webchat-1", 0)
+    with session_for() as s, s.begin():
+        callback, _ = cases.create_callback(cases.CallbackRequest(
+            sender_id="sms:+447700900123", channel="sms", request_key="cb:1", consent_version="v1",
+            consent_at=datetime.utcnow(), phone="+447700900123", safe_to_call=True, safe_to_leave_message=False,
+        ), session=s)
+        callback_id = callback.id
+    with session_for() as s, s.begin():
+        with pytest.raises(cases.CaseError, match="Claim this chat before replying"):
+            handoff.reply_target(live, sam, "hello", session=s)
+        assert handoff.claim(live, sam, session=s)[1] == "webchat-1"  # first claim: tell the person
+    with session_for() as s, s.begin():
+        assert handoff.claim(live, sam, session=s)[1] is None  # claiming it again tells nobody
+        assert handoff.claim(callback_id, jo, session=s)[1] is None  # a callback has nobody waiting in a chat
+    with session_for() as s, s.begin():
+        assert handoff.reply_target(live, sam, "hello", session=s) == "webchat-1"
+        with pytest.raises(cases.CaseError, match="Claim this chat before replying"):
+            handoff.reply_target(live, jo, "hello", session=s)
+        with pytest.raises(cases.CaseError, match="Write a reply first"):
+            handoff.reply_target(live, sam, "", session=s)
+        with pytest.raises(cases.CaseError, match=f"at most {handoff.MAX_REPLY_CHARS} characters"):
+            handoff.reply_target(live, sam, "x" * (handoff.MAX_REPLY_CHARS + 1), session=s)
+        with pytest.raises(cases.CaseError, match="only for live chats"):
+            handoff.reply_target(callback_id, jo, "hello", session=s)
+
+
+def test_a_live_chat_is_handed_back_before_it_is_closed_and_stays_open_when_that_fails(session_for):
+    sam = worker(session_for, "sam")
+    live = waiting_chat(session_for, "webchat-1", 0)
+    with session_for() as s, s.begin():
+        assert handoff.hand_back_target(live, session=s) == "webchat-1"
+    assert handoff.keeps_open(False, force=False)  # the person would be left paused
+    assert not handoff.keeps_open(False, force=True) and not handoff.keeps_open(True, force=False)
+    assert not handoff.keeps_open(None, force=False)  # not a live chat: nothing to hand back
+    with session_for() as s, s.begin():
+        cases.close(live, sam, session=s)
+    with session_for() as s, s.begin():
+        reference = s.get(Case, live).reference
+        with pytest.raises(cases.CaseError, match=f"{reference} is already closed"):
+            handoff.hand_back_target(live, session=s)

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 import requests
 
-from console_support import csrf_from, log_in, post
+from tests.support.console import csrf_from, log_in, post
 
 
 def _waiting_on_a_lock(database_url: str) -> bool:

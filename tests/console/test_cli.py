@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from bot import db
 from bot.cli import main
-from bot.console import auth
-from bot.console.models import StaffUser
+from bot.staff import accounts
+from bot.staff.models import StaffUser
 
 
 def test_add_list_deactivate_and_set_password(tmp_path, monkeypatch, capsys):
@@ -38,5 +38,5 @@ def test_add_list_deactivate_and_set_password(tmp_path, monkeypatch, capsys):
     with db.session_factory(url)() as s:
         users = {u.username: u for u in s.execute(select(StaffUser)).scalars()}
         assert not users["jo"].active
-        assert users["sam"].password_hash.startswith("$argon2id$") and auth.check_password(users["sam"], "a brand new password")
+        assert users["sam"].password_hash.startswith("$argon2id$") and accounts.check_password(users["sam"], "a brand new password")
     db.engine_for.cache_clear()

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot.referrals.models import Case
-from console_support import audit_rows, log_in, post
+from tests.support.console import audit_rows, log_in, post
 
 XSS = "<script>alert(1)</script>"
 
@@ -191,7 +191,7 @@ def test_transcript_missing_and_transcript_refresh(console, make_user, make_call
 def test_no_events_table_yet(settings, make_user, make_callback, tmp_path):
     import dataclasses
 
-    from console_support import Console
+    from tests.support.console import Console
 
     make_user("sam")
     case_id = make_callback()
@@ -274,7 +274,7 @@ def test_statistics_page_and_csv_have_counts_and_no_personal_data(console, make_
 
 
 def test_audit_page_is_newest_first_and_paginated(console, make_user, session_for):
-    from bot.console import audit
+    from bot.staff import audit
 
     ada = make_user("ada", role="admin")
     with session_for() as s, s.begin():

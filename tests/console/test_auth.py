@@ -1,42 +1,17 @@
-"""Logins, sessions, CSRF and roles: the functions in bot.console.auth and the app over HTTP."""
+"""Logins, sessions, CSRF and roles: the functions in bot.console.auth and the app over HTTP.
+(Accounts and passwords themselves: tests/staff/test_accounts.py.)"""
 from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
 
-import pytest
 import requests
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from bot.console import auth
-from bot.console.models import StaffSession, StaffUser
-from console_support import PASSWORD, audit_rows, csrf_from, log_in
-
-
-def test_passwords_are_argon2id_and_rehashed_when_parameters_change(session_for, make_user):
-    user_id = make_user("sam")
-    with session_for() as s, s.begin():
-        user = s.get(StaffUser, user_id)
-        assert user.password_hash.startswith("$argon2id$")
-        assert PASSWORD not in user.password_hash
-        assert auth.check_password(user, PASSWORD) and not auth.check_password(user, PASSWORD + "x")
-        # A hash made with weaker parameters is replaced on the next good login.
-        user.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
-        old = user.password_hash
-        assert auth.check_password(user, PASSWORD)
-        assert user.password_hash != old and user.password_hash.startswith("$argon2id$")
-
-
-def test_accounts_refuse_short_passwords_duplicates_and_bad_roles(session_for, make_user):
-    make_user("sam")
-    with session_for() as s, s.begin():
-        with pytest.raises(auth.AccountError, match="at least"):
-            auth.add_user("jo", "short", role="worker", session=s)
-        with pytest.raises(auth.AccountError, match="already"):
-            auth.add_user("SAM", PASSWORD, role="worker", session=s)
-        with pytest.raises(auth.AccountError, match="role"):
-            auth.add_user("jo", PASSWORD, role="boss", session=s)
+from bot.staff import accounts
+from bot.staff.models import StaffSession, StaffUser
+from tests.support.console import PASSWORD, audit_rows, csrf_from, log_in
 
 
 def test_session_tokens_are_stored_hashed_and_expire(session_for, make_user):
@@ -140,7 +115,7 @@ def test_known_browser_cookies_are_signed_per_account_and_end_with_a_new_passwor
         assert not auth.is_known_browser(old, sam, "key-1")  # too old
         assert not auth.is_known_browser("junk", sam, "key-1") and not auth.is_known_browser(None, sam, "key-1")
     with session_for() as s, s.begin():
-        auth.set_password("sam", "a brand new password", session=s, by="by test")
+        accounts.set_password("sam", "a brand new password", session=s, by="by test")
     with session_for() as s:
         assert not auth.is_known_browser(token, s.get(StaffUser, sam_id), "key-1")
 
@@ -387,7 +362,7 @@ def test_expired_or_deactivated_sessions_stop_working(console, make_user, sessio
     assert client.get(console.url + "/", allow_redirects=False).status_code == 302
     client = log_in(console)
     with session_for() as s, s.begin():
-        auth.deactivate("sam", session=s)
+        accounts.deactivate("sam", session=s)
     assert client.get(console.url + "/", allow_redirects=False).status_code == 302
     fresh = requests.Session()
     token = csrf_from(fresh.get(console.url + "/login").text)
