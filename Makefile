@@ -21,7 +21,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_MAX_CACHE_SIZE := 0
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-	$(wildcard bot/nlp/*.py bot/geo/*.py bot/geo/data/*)
+	$(wildcard bot/nlp/*.py bot/nlp/components/*.py bot/geo/*.py bot/geo/data/*)
 
 .PHONY: help
 help: ## List the targets
@@ -96,8 +96,8 @@ test-nlu: $(NLU_EVAL_MODEL) $(MODEL) ## Intent accuracy on a held-out 20%, safet
 	$(BIN)/rasa test nlu --model $(NLU_EVAL_MODEL) --nlu results/nlu-split/test_data.yml --out results/nlu --no-plot
 	@# Fails below the accuracy target, if the served model misses any crisis message, or if fewer than
 	@# 95% of CLINC150's validation queries are declined (or given our own small talk) or 1% or more get
-	@# a crisis reply (bot/nlp/nlu_report.py).
-	$(BIN)/python -m bot.nlp.nlu_report --intent-report results/nlu/intent_report.json --min-accuracy $(NLU_MIN_ACCURACY) \
+	@# a crisis reply (tools/nlu_report.py).
+	$(BIN)/python -m tools.nlu_report --intent-report results/nlu/intent_report.json --min-accuracy $(NLU_MIN_ACCURACY) \
 		--model $(MODEL) --held-out-model $(NLU_EVAL_MODEL) --split results/nlu-split/test_data.yml
 
 .PHONY: test-e2e

@@ -16,7 +16,7 @@ conversation after another, a new sender id each:
 
 An error is an HTTP error, a timeout, or a reply that is our "something went wrong" message.
 Afterwards: every completed call back is in the cases table exactly once (by sender), and
-every conversation's tracker in PostgreSQL is in order (bot.cluster.tracker_problems: user
+every conversation's tracker in PostgreSQL is in order (tools.tracker_check.tracker_problems: user
 messages stored once each and in the order sent, each turn ending before the next,
 timestamps never going back). Exit status 1 if any check fails or any error happened.
 The per-sender rate limit is raised to 600 a minute here: these senders type far faster
@@ -39,16 +39,17 @@ import psycopg2
 import redis
 from sqlalchemy import create_engine, func, select
 
-from bot import db
-from bot.channels.limits import CANNOT_ANSWER
-from bot.cluster import Cluster, tracker_problems
+from bot import db, texts
+from bot.channels.turn import CANNOT_ANSWER
+from bot.cluster import Cluster
 from bot.referrals.models import Case
 from bot.servers import BIN, free_port, wait_for
 from bot.settings import ROOT
+from tools.tracker_check import tracker_problems
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/12"
-SORRY = CANNOT_ANSWER.split("{")[0]
+SORRY = texts.variants(CANNOT_ANSWER)[0]["text"].split("{")[0]
 
 TOPIC_QUESTIONS = [
     "how do i book a visit",
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.start()
             one_port = free_port()
             balancer_one = cluster._spawn(
-                "balancer-one", [str(BIN / "python"), "-m", "bot.cluster", "balance", "--port", str(one_port), "--upstream", cluster.instance_url(0)]
+                "balancer-one", [str(BIN / "python"), "-m", "bot.balancer", "--port", str(one_port), "--upstream", cluster.instance_url(0)]
             )
             wait_for(f"http://127.0.0.1:{one_port}/_balancer", 30, balancer_one)
             targets = [("1 server", f"http://127.0.0.1:{one_port}"), (f"{args.instances} servers", cluster.rasa_url)]

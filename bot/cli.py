@@ -24,23 +24,26 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import getpass
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
-from bot import db, retention
-from bot.console import audit, auth
+from sqlalchemy.orm import Session
+
+from bot import db, handoff, retention
 from bot.directory import areas, oruk, records, search, seed
 from bot.directory import audit as directory_audit
 from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
 from bot.settings import Settings
+from bot.staff import accounts as auth  # staff accounts are a core model now (bot.staff)
+from bot.staff import audit
 
 
-def _iso_date(text: str):
-    from datetime import date
-
+def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -51,14 +54,38 @@ def _session(url: str):
     return db.session_factory(url)()
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The `bot` command's arguments: one subcommand group per area."""
     parser = argparse.ArgumentParser(prog="bot", description="Families Connect: database and service directory")
     parser.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
-    sub = parser.add_subparsers(dest="area", required=True)
+    # "group", not "area": `directory search --area` is a place.
+    sub = parser.add_subparsers(dest="group", required=True)
 
     db_cmd = sub.add_parser("db", help="the database schema").add_subparsers(dest="action", required=True)
     db_cmd.add_parser("upgrade", help="create or update the schema (Alembic)")
+    _add_directory_commands(sub)
+    _add_staff_commands(sub)
 
+    data = sub.add_parser("data", help="data rights and retention").add_subparsers(dest="action", required=True)
+    purge = data.add_parser("purge", help="erasure requests, then conversations and cases past their retention")
+    purge.add_argument("--settle-seconds", type=float, default=5, help="leave erasure requests younger than this (Rasa may still be saving)")
+
+    handoff_cmd = sub.add_parser("handoff", help="live chats").add_subparsers(dest="action", required=True)
+    handoff_cmd.add_parser("sweep", help="hand unclaimed live chats back to the assistant with the offer of a call back")
+
+    tg = sub.add_parser("telegram", help="the Telegram bot's webhook").add_subparsers(dest="action", required=True)
+    hook = tg.add_parser("set-webhook", help="register https://HOST/webhooks/telegram/webhook with the secret token")
+    hook.add_argument("url", nargs="?", help="public URL or base (default: TELEGRAM_WEBHOOK_URL)")
+    hook.add_argument("--drop-pending-updates", action="store_true")
+    tg.add_parser("webhook-info", help="what Telegram has registered")
+    tg.add_parser("delete-webhook", help="stop Telegram sending updates")
+    channels = sub.add_parser("channels", help="SMS and Telegram housekeeping").add_subparsers(dest="action", required=True)
+    prune = channels.add_parser("prune", help="forget provider message ids (kept to refuse retries) after N days")
+    prune.add_argument("--days", type=int, default=7)
+    return parser
+
+
+def _add_directory_commands(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("directory", help="the service directory").add_subparsers(dest="action", required=True)
     d.add_parser("load-seed", help="load the services named in the seed documents")
     imp = d.add_parser("import", help="import an Open Referral UK JSON file")
@@ -79,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     find.add_argument("--audience", choices=sorted(AUDIENCE_ELIGIBILITY))
     find.add_argument("--page", type=int, default=1)
 
+
+def _add_staff_commands(sub: argparse._SubParsersAction) -> None:
     staff = sub.add_parser("staff", help="staff console accounts").add_subparsers(dest="action", required=True)
     add = staff.add_parser("add-user", help="make an account (asks for the password twice)")
     add.add_argument("username")
@@ -92,111 +121,115 @@ def main(argv: list[str] | None = None) -> int:
     pw.add_argument("username")
     pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
 
-    data = sub.add_parser("data", help="data rights and retention").add_subparsers(dest="action", required=True)
-    purge = data.add_parser("purge", help="erasure requests, then conversations and cases past their retention")
-    purge.add_argument("--settle-seconds", type=float, default=5, help="leave erasure requests younger than this (Rasa may still be saving)")
 
-    handoff_cmd = sub.add_parser("handoff", help="live chats").add_subparsers(dest="action", required=True)
-    handoff_cmd.add_parser("sweep", help="hand unclaimed live chats back to the assistant with the offer of a call back")
-
-    tg = sub.add_parser("telegram", help="the Telegram bot's webhook").add_subparsers(dest="action", required=True)
-    hook = tg.add_parser("set-webhook", help="register https://HOST/webhooks/telegram/webhook with the secret token")
-    hook.add_argument("url", nargs="?", help="public URL or base (default: TELEGRAM_WEBHOOK_URL)")
-    hook.add_argument("--drop-pending-updates", action="store_true")
-    tg.add_parser("webhook-info", help="what Telegram has registered")
-    tg.add_parser("delete-webhook", help="stop Telegram sending updates")
-    channels = sub.add_parser("channels", help="SMS and Telegram housekeeping").add_subparsers(dest="action", required=True)
-    prune = channels.add_parser("prune", help="forget provider message ids (kept to refuse retries) after N days")
-    prune.add_argument("--days", type=int, default=7)
-
-    args = parser.parse_args(argv)
-    if args.area in ("telegram", "channels"):
+def main(argv: list[str] | None = None) -> int:
+    """Run one `bot` subcommand; the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.group in ("telegram", "channels"):
         return _channels(args)
     url = args.database_url or Settings.from_env().database_url
     db.upgrade(url)  # every command works on an up-to-date schema
-    if args.area == "db":
+    if args.group == "db":
         print("database schema is up to date")
         return 0
-    if args.area == "staff":
-        return _staff(args, url)
-    if args.area == "data":
-        settings = dataclasses.replace(Settings.from_env(), database_url=url)
-        done = retention.run_once(settings, settle_seconds=args.settle_seconds)
+    run_group = {"staff": _staff, "data": _data, "handoff": _handoff, "directory": _directory}[args.group]
+    return run_group(args, url)
+
+
+def _data(args: argparse.Namespace, url: str) -> int:
+    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    done = retention.run_once(settings, settle_seconds=args.settle_seconds)
+    print(
+        f"erasure requests carried out: {done.erasures}; conversations older than "
+        f"{settings.conversation_retention_days} days erased: {done.conversations}; cases closed over "
+        f"{settings.case_retention_days} days ago deleted: {done.cases}; open cases untouched as long deleted: "
+        f"{done.stale_cases}; queued replies deleted: {done.outbox_messages}; SMS menus deleted: {done.sms_menus}; "
+        f"unsent call-back forms redacted: {done.redactions}"
+    )
+    if done.erasures_waiting:
         print(
-            f"erasure requests carried out: {done.erasures}; conversations older than "
-            f"{settings.conversation_retention_days} days erased: {done.conversations}; cases closed over "
-            f"{settings.case_retention_days} days ago deleted: {done.cases}; open cases untouched as long deleted: "
-            f"{done.stale_cases}; queued replies deleted: {done.outbox_messages}; SMS menus deleted: {done.sms_menus}; "
-            f"unsent call-back forms redacted: {done.redactions}"
+            f"erasure requests pending: {done.erasures_waiting} (erased; checked again "
+            f"{settings.erasure_verify_minutes} minutes later, or the conversation was busy)"
         )
-        if done.erasures_waiting:
-            print(
-                f"erasure requests pending: {done.erasures_waiting} (erased; checked again "
-                f"{settings.erasure_verify_minutes} minutes later, or the conversation was busy)"
-            )
-        if done.erasures_blocked:
-            print(
-                f"error: {done.erasures_blocked} erasure request(s) NOT carried out and still pending: the tracker store "
-                f"has no events table (is TRACKER_STORE_URL the one Rasa uses, and has Rasa started?)",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    if args.area == "handoff":
-        import asyncio
+    if done.erasures_blocked:
+        print(
+            f"error: {done.erasures_blocked} erasure request(s) NOT carried out and still pending: the tracker store "
+            f"has no events table (is TRACKER_STORE_URL the one Rasa uses, and has Rasa started?)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
-        from bot import handoff
 
-        settings = dataclasses.replace(Settings.from_env(), database_url=url)
-        print(f"live chats handed back to the assistant: {asyncio.run(handoff.sweep(settings))}")
-        return 0
+def _handoff(args: argparse.Namespace, url: str) -> int:
+    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    print(f"live chats handed back to the assistant: {asyncio.run(handoff.sweep(settings))}")
+    return 0
 
+
+def _directory(args: argparse.Namespace, url: str) -> int:
+    actions = {
+        "load-seed": _load_seed, "import": _import, "export": _export, "verify": _verify, "audit": _audit, "search": _search,
+    }
     try:
         with _session(url) as session, session.begin():
-            if args.action == "load-seed":
-                counts = seed.load_seed(session)
-                print(f"seed services: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged")
-            elif args.action == "import":
-                report = oruk.import_file(session, args.file, progress=sys.stderr.isatty())
-                for note in report.notes[:20]:
-                    print(f"note: {note}", file=sys.stderr)
-                print(f"{args.file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
-            elif args.action == "export":
-                count = oruk.export_file(session, args.file)
-                if args.file:
-                    print(f"{count} services written to {args.file}")
-            elif args.action == "verify":
-                by = args.by or f"from the command line (as {getpass.getuser()})"
-                service = records.mark_verified(session, args.service_id, by, on=args.on, source=args.source)
-                # Who recorded which check is audited like other command-line changes (ids and
-                # the source's address only: no names of people served, no numbers).
-                audit.record_system(
-                    "directory_verified", f"{service.id} checked {service.last_verified.isoformat()} against {args.source} by {by}",
-                    session=session,
-                )
-                print(f"{service.name}: verified {service.last_verified.isoformat()} against {args.source} by {by}")
-            elif args.action == "audit":
-                rows = directory_audit.audit_rows(session)
-                if args.csv:
-                    with args.csv.open("w", encoding="utf-8", newline="") as out:
-                        directory_audit.write_csv(rows, out)
-                    print(f"{len(rows)} entries written to {args.csv}")
-                elif args.format == "csv":
-                    directory_audit.write_csv(rows, sys.stdout)
-                else:
-                    directory_audit.write_table(rows, sys.stdout)
-            elif args.action == "search":
-                place = areas.find_place(args.area)
-                page = search.search_services(
-                    session, council=place.council, need=args.need, audience=args.audience, offset=(args.page - 1) * search.PAGE_SIZE
-                )
-                print(f"{place.council.name}: page {args.page}{' (more after this)' if page.has_more else ''}")
-                for found in page.results:
-                    print(f"  [{areas.SCOPE_NAMES[found.scope]}, {found.state}] {found.name} ({found.organization}) {found.phone or found.url or found.email or ''} as of {found.as_of}")
+            actions[args.action](args, session)
     except (records.RecordError, oruk.ImportFailed, areas.UnknownArea, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _load_seed(args: argparse.Namespace, session: Session) -> None:
+    counts = seed.load_seed(session)
+    print(f"seed services: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged")
+
+
+def _import(args: argparse.Namespace, session: Session) -> None:
+    report = oruk.import_file(session, args.file, progress=sys.stderr.isatty())
+    for note in report.notes[:20]:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{args.file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+
+
+def _export(args: argparse.Namespace, session: Session) -> None:
+    count = oruk.export_file(session, args.file)
+    if args.file:
+        print(f"{count} services written to {args.file}")
+
+
+def _verify(args: argparse.Namespace, session: Session) -> None:
+    by = args.by or f"from the command line (as {getpass.getuser()})"
+    service = records.mark_verified(session, args.service_id, by, on=args.on, source=args.source)
+    # Who recorded which check is audited like other command-line changes (ids and
+    # the source's address only: no names of people served, no numbers).
+    audit.record_system(
+        "directory_verified", f"{service.id} checked {service.last_verified.isoformat()} against {args.source} by {by}",
+        session=session,
+    )
+    print(f"{service.name}: verified {service.last_verified.isoformat()} against {args.source} by {by}")
+
+
+def _audit(args: argparse.Namespace, session: Session) -> None:
+    rows = directory_audit.audit_rows(session)
+    if args.csv:
+        with args.csv.open("w", encoding="utf-8", newline="") as out:
+            directory_audit.write_csv(rows, out)
+        print(f"{len(rows)} entries written to {args.csv}")
+    elif args.format == "csv":
+        directory_audit.write_csv(rows, sys.stdout)
+    else:
+        directory_audit.write_table(rows, sys.stdout)
+
+
+def _search(args: argparse.Namespace, session: Session) -> None:
+    place = areas.find_place(args.area)
+    page = search.search_services(
+        session, council=place.council, need=args.need, audience=args.audience, offset=(args.page - 1) * search.PAGE_SIZE
+    )
+    print(f"{place.council.name}: page {args.page}{' (more after this)' if page.has_more else ''}")
+    for found in page.results:
+        print(f"  [{areas.SCOPE_NAMES[found.scope]}, {found.state}] {found.name} ({found.organization}) {found.phone or found.url or found.email or ''} as of {found.as_of}")
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -210,13 +243,14 @@ def _new_password(from_stdin: bool) -> str:
 
 
 def _channels(args: argparse.Namespace) -> int:
+    # Imported only here: the Telegram and Twilio clients add nearly two seconds to every other command.
     from bot.channels import commands
 
     settings = Settings.from_env()
     if args.database_url:
         settings = dataclasses.replace(settings, database_url=args.database_url)
     try:
-        if args.area == "channels":
+        if args.group == "channels":
             db.upgrade(settings.database_url)
             print(f"provider message ids forgotten: {commands.prune_deliveries(args.days, settings=settings)}")
         elif args.action == "set-webhook":
@@ -226,7 +260,7 @@ def _channels(args: argparse.Namespace) -> int:
         else:
             print("webhook deleted" if commands.telegram_delete_webhook(settings=settings) else "Telegram refused")
     except commands.ChannelNotConfigured as exc:
-        print(f"bot {args.area}: {exc}", file=sys.stderr)
+        print(f"bot {args.group}: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -91,10 +91,22 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
     org = raw.get("organization")
     if not isinstance(org, dict):
         raise check.fail("organization", "is required (an object with id and name)")
-    org_check = Checker(f"{label}: organization")
     ext = raw.get(EXTENSION) or {}
     if not isinstance(ext, dict):
         raise check.fail(EXTENSION, "must be an object")
+    record = _service_fields(raw, org, ext, label)
+    _read_state(record, raw, ext, label)
+    _read_phones(record, raw, org, label)
+    _read_areas(record, raw, check)
+    _read_needs(record, raw, check, notes)
+    _read_eligibility(record, raw, check, notes)
+    _read_locations(record, raw, ext, label, check)
+    return record
+
+
+def _service_fields(raw: dict, org: dict, ext: dict, label: str) -> ServiceRecord:
+    """The service's and its organization's own fields, and what our extension says of its source."""
+    check, org_check, ext_check = Checker(label), Checker(f"{label}: organization"), Checker(f"{label}: {EXTENSION}")
     source = ext.get("source") or {}
     record = ServiceRecord(
         id=check.ident(raw),
@@ -108,10 +120,10 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
         url=check.url(raw),
         email=check.email(raw),
         status=(check.text(raw, "status") or "active").lower(),
-        opening_times=Checker(f"{label}: {EXTENSION}").text(ext, "opening_times"),
+        opening_times=ext_check.text(ext, "opening_times"),
         last_verified=check.day(raw, "assured_date"),
-        verified_by=Checker(f"{label}: {EXTENSION}").text(ext, "verified_by"),
-        quote=Checker(f"{label}: {EXTENSION}").text(ext, "quote"),
+        verified_by=ext_check.text(ext, "verified_by"),
+        quote=ext_check.text(ext, "quote"),
         source_id=source.get("id") if isinstance(source, dict) else None,
         source_title=source.get("title") if isinstance(source, dict) else None,
         source_published=check.published(source.get("published"), f"{EXTENSION}.source.published") if isinstance(source, dict) else None,
@@ -119,7 +131,12 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
     )
     if record.status not in ("active", "inactive", "defunct", "temporarily closed"):
         raise check.fail("status", f"{record.status!r} is not one of active, inactive, defunct, temporarily closed")
-    ext_check = Checker(f"{label}: {EXTENSION}")
+    return record
+
+
+def _read_state(record: ServiceRecord, raw: dict, ext: dict, label: str) -> None:
+    """The entry's state: from our extension when it has one, else from the HSDS status and assured_date."""
+    check, ext_check = Checker(label), Checker(f"{label}: {EXTENSION}")
     if ext.get("state"):
         ext_check.freshness(record, {**ext, "checked": raw.get("assured_date")}, successor="successor")
         if record.state in OFFERED_STATES and record.status != "active":
@@ -131,6 +148,10 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
         record.state = VERIFIED if record.last_verified else UNCHECKED
         record.checked_source = ext_check.text(ext, "checked_source", max_len=500)
 
+
+def _read_phones(record: ServiceRecord, raw: dict, org: dict, label: str) -> None:
+    """The first phone number of the service (required to be valid) and of its organization."""
+    check, org_check = Checker(label), Checker(f"{label}: organization")
     for i, phone in enumerate(_list(check, raw, "phones")):
         number = check.phone(phone.get("number") if isinstance(phone, dict) else None, f"phones[{i}].number")
         if number is None:
@@ -140,6 +161,9 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
         number = org_check.phone(phone.get("number") if isinstance(phone, dict) else None, f"phones[{i}].number")
         record.organization_phone = record.organization_phone or number
 
+
+def _read_areas(record: ServiceRecord, raw: dict, check: Checker) -> None:
+    """The areas served: at least one, each a council, region, nation or the whole of two or more."""
     service_areas = _list(check, raw, "service_areas")
     if not service_areas:
         raise check.fail("service_areas", "at least one service area is required (a council, region, nation, 'England and Wales' or 'United Kingdom')")
@@ -150,6 +174,9 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
             record.area_keys.append(key)
             record.area_descriptions[key] = name
 
+
+def _read_needs(record: ServiceRecord, raw: dict, check: Checker, notes: list[str]) -> None:
+    """Our needs among the taxonomy terms; another vocabulary's terms are skipped with a note."""
     for i, item in enumerate(_list(check, raw, "service_taxonomys")):
         term = item.get("taxonomy") if isinstance(item, dict) else None
         if not isinstance(term, dict):
@@ -161,18 +188,24 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
         elif term.get("vocabulary") == VOCABULARY:
             raise check.fail(f"service_taxonomys[{i}].taxonomy.id", f"{term_id!r} is not one of our needs: {', '.join(NEEDS)}")
         else:
-            notes.append(f"{label}: taxonomy term {term_name or term_id!r} ({term.get('vocabulary') or 'no vocabulary'}) is not one of ours; skipped")
+            notes.append(f"{check.record}: taxonomy term {term_name or term_id!r} ({term.get('vocabulary') or 'no vocabulary'}) is not one of ours; skipped")
     record.needs = list(dict.fromkeys(record.needs))
 
-    for i, item in enumerate(_list(check, raw, "eligibilitys")):
+
+def _read_eligibility(record: ServiceRecord, raw: dict, check: Checker, notes: list[str]) -> None:
+    """Our eligibility keys, by key or by name; others are skipped with a note."""
+    for item in _list(check, raw, "eligibilitys"):
         value = str(item.get("eligibility") or "") if isinstance(item, dict) else ""
         key = value if value in ELIGIBILITY else _ELIGIBILITY_BY_NAME.get(value.lower())
         if key:
             record.eligibility.append(key)
         else:
-            notes.append(f"{label}: eligibility {value!r} is not one of ours; skipped")
+            notes.append(f"{check.record}: eligibility {value!r} is not one of ours; skipped")
     record.eligibility = list(dict.fromkeys(record.eligibility))
 
+
+def _read_locations(record: ServiceRecord, raw: dict, ext: dict, label: str, check: Checker) -> None:
+    """The places the service is offered at, with the prison a location is (from our extension)."""
     prisons = ext.get("prisons") or {}
     for i, link in enumerate(_list(check, raw, "service_at_locations")):
         loc = link.get("location") if isinstance(link, dict) else None
@@ -190,7 +223,6 @@ def parse_service(raw: Any, position: int, notes: list[str]) -> ServiceRecord:
                 prison_id=prisons.get(loc.get("id")) if isinstance(prisons, dict) else None,
             )
         )
-    return record
 
 
 def _list(check: Checker, data: dict, name: str) -> list:

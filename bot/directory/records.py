@@ -31,7 +31,7 @@ from bot.directory.models import (
     SourceDocument,
     TaxonomyTerm,
 )
-from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, ELIGIBILITY, NEEDS
+from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
 from bot.geo import gazetteer
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,119}$")

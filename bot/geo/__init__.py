@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.geo.gazetteer import Council, Gazetteer, PostcodeDistrict, Prison, load
+from bot.geo.gazetteer import Gazetteer
+from bot.geo.loader import load
+from bot.geo.records import Council, PostcodeDistrict, Prison
 
 __all__ = ["Council", "Gazetteer", "PostcodeDistrict", "Prison", "gazetteer"]
 

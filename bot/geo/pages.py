@@ -12,8 +12,9 @@ import csv
 import re
 from functools import lru_cache
 
-from bot.geo.gazetteer import DATA_DIR, Prison
+from bot.geo.loader import DATA_DIR
 from bot.geo.names import normalise
+from bot.geo.records import Prison
 
 PAGES_CSV = DATA_DIR / "prison_pages.csv"
 GUIDANCE = "https://www.gov.uk/guidance/"

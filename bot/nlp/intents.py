@@ -12,8 +12,9 @@ pass, so no extra time per message) adds wording the last layer has smoothed awa
 An out-of-scope check beside it (``fit(..., outside=..., inside=...)``): a second logistic
 regression on the same features, in scope (every intent's examples but out_of_scope's, and the
 small talk the assistant answers) against out of scope (out_of_scope's examples and everyday
-task-assistant queries, bot/nlp/scope.py). ``predict_with_scope`` gives its probability that a
-message is out of scope; the Rasa component decides what to do with it. It trains in seconds.
+task-assistant queries, data/nlu/scope_clinc150.yml, written by tools/clinc.py).
+``predict_with_scope`` gives its probability that a message is out of scope; the Rasa component
+decides what to do with it. It trains in seconds.
 
 Measured on this project's data it matches DIET's held-out accuracy while
 training in seconds instead of half an hour on two cores (see docs/nlu.md).
@@ -32,6 +33,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from bot.nlp.minilm import HIDDEN, LAYERS, shared
 
 _APOSTROPHES = re.compile(r"[’'`]")
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # keep one-letter words: "u", "i", "r"
@@ -94,20 +97,14 @@ class LinearIntentModel:
         return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), len(self._lexicon_patterns)))
 
     def _embedding_layers(self) -> tuple[int, ...]:
-        from bot.nlp.minilm import LAYERS
-
         return (LAYERS, *self.settings.extra_layers)
 
     def _embedding_weights(self) -> np.ndarray:
         """One weight per embedding column: the last layer's, then the extra layers'."""
-        from bot.nlp.minilm import HIDDEN
-
         s = self.settings
         return np.repeat([s.embedding_weight] + [s.extra_layer_weight] * len(s.extra_layers), HIDDEN).astype(np.float32)
 
     def _embedding_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        from bot.nlp.minilm import shared  # loaded only when embeddings are on
-
         return sparse.csr_matrix(shared().encode(texts, layers=self._embedding_layers()) * self._embedding_weights())
 
     def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:

@@ -4,7 +4,8 @@ Built from the reference data in bot/geo/data:
   1. an EntityRuler with every council name and alternative name, every postcode
      district and every prison name (matched on normalised text, so case and
      punctuation do not matter);
-  2. ``fc_fuzzy_places``: close misspellings of the longer names ("stockon");
+  2. ``fc_fuzzy_places`` (bot.nlp.fuzzy_places): close misspellings of the longer
+     names ("stockon");
   3. ``fc_place_resolver``: decides from the words around a name whether it is a
      place, a prison or neither ("HMP Durham" vs "I live in Durham"; "reading" the
      town vs "reading a letter"), and labels the spans AREA or PRISON.
@@ -21,10 +22,7 @@ from typing import Iterable
 
 import spacy
 import srsly
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 from spacy.language import Language
-from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -38,16 +36,15 @@ from bot.geo.names import (
     YOUTH_CUES,
     normalise,
 )
+from bot.nlp.fuzzy_places import NAME_LABEL, FuzzyPlaces
 from bot.nlp.negation import STRONG, moved_to, negation
 from bot.nlp.textmap import normalise_mapped
 
-NAME_LABEL = "NAME"
 POSTCODE_LABEL = "POSTCODE"
 AREA = "AREA"
 PRISON = "PRISON"
 
-if not Span.has_extension("fc_distance"):
-    Span.set_extension("fc_distance", default=0)
+# fc_distance (how many edits a fuzzy match took) is registered by bot.nlp.fuzzy_places.
 if not Span.has_extension("fc_value"):
     Span.set_extension("fc_value", default=None)
 
@@ -58,78 +55,6 @@ _SHORT_DISTRICT = re.compile(r"^[a-z][0-9]$")
 _TEXT_SPEAK = frozenset({"ne1", "b4", "m8", "l8", "w8", "sk8", "cr8", "h8"})
 _POSTCODE_CUES = frozenset({"postcode", "post", "code", "pc"})
 _LIVING_CUES = frozenset({"live", "lives", "living", "from", "near", "nr", "moved"})
-
-
-def _fuzzy_limit(length: int) -> int:
-    """How many edits a misspelling of a name this long may have."""
-    if length < 5:
-        return 0
-    return 1 if length < 9 else 2
-
-
-class FuzzyPlaces:
-    """Adds NAME spans for n-grams within a small edit distance of a known name."""
-
-    def __init__(self, name: str, max_ngram: int = 3) -> None:
-        self.name = name
-        self.max_ngram = max_ngram
-        self.names: list[str] = []
-        self.common_words: set[str] = set()
-
-    def set_data(self, names: Iterable[str], common_words: Iterable[str]) -> None:
-        self.names = sorted({n for n in names if _fuzzy_limit(len(n)) and n not in AMBIGUOUS_WORDS})
-        self.common_words = set(common_words) | set(STOP_WORDS)
-
-    def __call__(self, doc: Doc) -> Doc:
-        if not self.names:
-            return doc
-        taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
-        candidates: list[Span] = []
-        for n in range(self.max_ngram, 0, -1):
-            for start in range(0, len(doc) - n + 1):
-                end = start + n
-                if any(i in taken for i in range(start, end)):
-                    continue
-                words = [t.text for t in doc[start:end]]
-                if all(w in self.common_words or w.isdigit() for w in words):
-                    continue
-                if words[0] in STOP_WORDS or words[-1] in STOP_WORDS:
-                    continue
-                text = " ".join(words)
-                limit = _fuzzy_limit(len(text))
-                if not limit:
-                    continue
-                found = process.extract(
-                    text, self.names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-                )
-                found = [(name, int(dist)) for name, dist, _ in found if dist and name[0] == text[0]]
-                if not found:
-                    continue
-                best = min(dist for _, dist in found)
-                # Several names can be equally close ("stockon": Stockton, Stocken); the
-                # resolver chooses among them from the words around the span.
-                span = Span(doc, start, end, label=NAME_LABEL, kb_id="|".join(sorted(n for n, d in found if d == best)))
-                span._.fc_distance = best
-                candidates.append(span)
-        if candidates:
-            doc.ents = filter_spans(list(doc.ents) + candidates)
-        return doc
-
-    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "data.json", {"names": self.names, "common_words": sorted(self.common_words)})
-
-    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "FuzzyPlaces":
-        data = srsly.read_json(Path(path) / "data.json")
-        self.names = data["names"]
-        self.common_words = set(data["common_words"])
-        return self
-
-
-@Language.factory("fc_fuzzy_places", default_config={"max_ngram": 3})
-def make_fuzzy_places(nlp: Language, name: str, max_ngram: int) -> FuzzyPlaces:
-    return FuzzyPlaces(name, max_ngram)
 
 
 @dataclass(frozen=True)
@@ -294,7 +219,7 @@ def build_pipeline(gazetteer: Gazetteer, common_words: Iterable[str] = ()) -> La
     ]
     ruler.add_patterns(patterns)
     place_words = {w for name in names for w in name.split()}
-    fuzzy = nlp.add_pipe("fc_fuzzy_places")
+    fuzzy: FuzzyPlaces = nlp.add_pipe("fc_fuzzy_places")  # registered by bot.nlp.fuzzy_places
     fuzzy.set_data(names, {w for w in common_words if w not in place_words})
     resolver = nlp.add_pipe("fc_place_resolver")
     resolver.set_data(gazetteer)

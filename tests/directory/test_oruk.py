@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-import directory_records as data
+from tests.support import directory_records as data
 from sqlalchemy import func, select
 
 from bot.directory import oruk

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-import directory_records as data
+from tests.support import directory_records as data
 from bot import db
 from bot.directory import areas, search
 from bot.directory.models import CLOSED, REPLACED, STATES, UNCHECKED, VERIFIED, Service

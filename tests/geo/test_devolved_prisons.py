@@ -6,7 +6,8 @@ import csv
 import pytest
 
 from bot.geo import gazetteer
-from bot.geo.gazetteer import DEVOLVED_PRISONS_CSV, NATIONS
+from bot.geo.loader import DEVOLVED_PRISONS_CSV
+from bot.geo.records import NATIONS
 
 
 @pytest.fixture(scope="module")

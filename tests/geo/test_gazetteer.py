@@ -6,7 +6,7 @@ import csv
 import pytest
 
 from bot.geo import gazetteer
-from bot.geo.gazetteer import COUNCILS_CSV
+from bot.geo.loader import COUNCILS_CSV
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 import pytest
 
 from bot.nlp.clear_request import SENSITIVE_INTENTS, is_clear
-from tests.nlp.nlu_examples import examples
+from tests.support.nlu_examples import examples
 
 
 @pytest.mark.parametrize("intent", sorted(SENSITIVE_INTENTS))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlp.follow_up import CHILDREN, DURATION, ME, MONEY, NEARBY, TIMES, TRAVEL, find_follow_up
-from nlu_examples import examples
+from tests.support.nlu_examples import examples
 
 
 @pytest.mark.parametrize("text, facet", [

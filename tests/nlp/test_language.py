@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from nlu_examples import examples
+from tests.support.nlu_examples import examples
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlp.components.guards import OtherLanguageClassifier, SafetyNetClassifier
 from bot.nlp.language import detect
-from bot.nlp.rasa_components import OtherLanguageClassifier, SafetyNetClassifier
 
 # What families write in the languages most spoken by UK prisoners' families, and others.
 FOREIGN = [

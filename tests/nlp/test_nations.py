@@ -13,9 +13,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.geo import gazetteer
-from bot.geo.gazetteer import NATIONS
+from bot.geo.records import NATIONS
+from bot.nlp.components.entities import PlaceEntityExtractor
 from bot.nlp.places import PlaceFinder, build_pipeline, nation_from
-from bot.nlp.rasa_components import PlaceEntityExtractor
 
 COMMON = "i live in we are near the my is he hes she shes at visit visiting prison son dad how do book a and".split()
 

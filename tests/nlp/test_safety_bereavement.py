@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from nlu_examples import examples
+from tests.support.nlu_examples import examples
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlp.rasa_components import SafetyNetClassifier
+from bot.nlp.components.guards import SafetyNetClassifier
 from bot.nlp.safety import DEATH_IN_CUSTODY, safety_intent
 
 

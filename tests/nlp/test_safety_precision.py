@@ -1,11 +1,11 @@
 """The rule layer's precision beside its recall, on held-out sets (tests/nlu/safety_*.yml), and
-the report `make test-nlu` prints for the whole pipeline (bot/nlp/safety_report.py)."""
+the held-out sets the report of `make test-nlu` reads (tools/safety_report.py)."""
 from __future__ import annotations
 
 import pytest
 
-from bot.nlp import safety_report
 from bot.nlp.safety import SAFETY_INTENTS, safety_intent, everyday_sense
+from tools import safety_report
 
 # Measured 2026-12-03 on tests/nlu/safety_ordinary.yml: 1 false alarm in 313 (0.3%; 8, 2.6%, before
 # issue 13). The limit leaves room for two more before a change to the patterns must be looked at.
@@ -13,7 +13,7 @@ MAX_RULE_FALSE_ALARM_RATE = 0.01
 
 
 def test_the_held_out_sets_are_big_enough_and_apart_from_training():
-    from nlu_examples import examples
+    from tests.support.nlu_examples import examples
 
     ordinary = safety_report.ordinary_messages()
     crisis = safety_report.crisis_sets()["crisis, held out (safety_crisis.yml)"]
@@ -68,27 +68,6 @@ def test_false_alarms_found_in_issue_13_are_gone(text):
 ])
 def test_the_precision_fixes_keep_the_crisis_they_sit_next_to(text, intent):
     assert safety_intent(text) == intent
-
-
-def test_the_report_fails_when_the_pipeline_misses_a_crisis_message(capsys):
-    ordinary = set(safety_report.ordinary_messages())
-
-    def misses_one(texts):
-        return [None if t in ordinary or t == "i want to kill myself since he got sent down" else "risk_self" for t in texts]
-
-    assert safety_report.main([], predictor=misses_one) == 1
-    assert "recall" in capsys.readouterr().err
-
-
-def test_the_report_passes_and_prints_both_figures(capsys):
-    ordinary = set(safety_report.ordinary_messages())
-
-    def perfect(texts):
-        return [None if t in ordinary else "risk_self" for t in texts]
-
-    assert safety_report.main([], predictor=perfect) == 0
-    out = capsys.readouterr().out
-    assert "FALSE ALARMS" in out and "100.0%" in out and "0 (0.0%)" in out
 
 
 @pytest.mark.parametrize("text", [

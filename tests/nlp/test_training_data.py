@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 import yaml
-from nlu_examples import DATA, examples
+from tests.support.nlu_examples import DATA, examples
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 DOMAIN = yaml.safe_load((DATA.parents[1] / "domain.yml").read_text())

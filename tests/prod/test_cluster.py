@@ -1,4 +1,4 @@
-"""bot/cluster.py without Rasa: the endpoints written from the settings, and the balancer
+"""The production shape without Rasa: the endpoints written from the settings (bot/endpoints.py), and the balancer
 (round robin, a refusing server skipped, a request never sent twice) against small aiohttp
 servers."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from aiohttp import ClientSession, web
 
-from bot.cluster import Balancer
+from bot.balancer import Balancer
 from bot.endpoints import TRACKER_STORE_TYPE, endpoints_for, lock_store_endpoint, tracker_store_endpoint, write_endpoints
 from bot.settings import Settings
 from bot.servers import free_port

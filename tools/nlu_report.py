@@ -1,11 +1,11 @@
 """One table for `make test-nlu`: held-out intent accuracy, safety recall and false alarms, and what
-happens to questions the assistant was not built for (CLINC150's validation parts, bot/nlp/scope.py).
+happens to questions the assistant was not built for (CLINC150's validation parts, tools/clinc.py).
 
-    python -m bot.nlp.nlu_report --intent-report results/nlu/intent_report.json \\
+    python -m tools.nlu_report --intent-report results/nlu/intent_report.json \\
         --model models/current.tar.gz --held-out-model models/nlu-eval.tar.gz --split results/nlu-split/test_data.yml
 
 Fails (exit 1) when a target is missed: held-out accuracy below --min-accuracy, any crisis message
-the served model's whole pipeline misses (bot/nlp/safety_report.py), fewer than 95 % of CLINC
+the served model's whole pipeline misses (tools/safety_report.py), fewer than 95 % of CLINC
 queries declined or given the assistant's own small talk, or 1 % or more given a crisis reply.
 The served model is never trained on CLINC's validation parts; the held-out model is trained
 without the split's held-out fifth, on which accuracy is measured.
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from bot.nlp import report, safety_report, scope
-from bot.nlp.safety_report import Predict
+from tools import clinc, intent_report, safety_report
+from tools.safety_report import Predict
 
 MIN_DECLINED = 0.95
 MAX_CRISIS = 0.01
@@ -33,7 +33,7 @@ class Line:
     ok: Optional[bool]  # None: reported, not a target
 
 
-def scope_lines(result: scope.ScopeResult) -> list[Line]:
+def scope_lines(result: clinc.ScopeResult) -> list[Line]:
     declined = result.declined_or_small_talk
     crisis = result.share("crisis")
     n = f" (n={result.total})"
@@ -78,7 +78,7 @@ def main(argv: Optional[list[str]] = None, predictor: Optional[Predict] = None, 
 
     lines: list[Line] = []
     if accuracy is None and args.intent_report:
-        accuracy = report.print_summary(args.intent_report)
+        accuracy = intent_report.print_summary(args.intent_report)
     if accuracy is not None:
         lines.append(Line("held-out intent accuracy", f"{accuracy:.3f}", f">= {args.min_accuracy:.2f}", accuracy >= args.min_accuracy))
 
@@ -89,8 +89,8 @@ def main(argv: Optional[list[str]] = None, predictor: Optional[Predict] = None, 
     rows, full, problems = safety_report.run(served, args.model.name if args.model else None, args.held_out_model, args.root, args.split)
     lines += safety_lines(rows, full)
 
-    queries = scope.load("val") + scope.load("oos_val")
-    result = scope.measure(queries, served([text for text, _ in queries]))
+    queries = clinc.load("val") + clinc.load("oos_val")
+    result = clinc.measure(queries, served([text for text, _ in queries]))
     print()
     print("CLINC150 validation queries: " + ", ".join(f"{k} {v}" for k, v in sorted(result.classes.items())))
     for kind in ("crisis", "sensitive", "answered"):

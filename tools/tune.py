@@ -1,7 +1,7 @@
 """Choose the intent classifier's settings on a validation split of the training data only.
 
-    python -m bot.nlp.tune results/nlu-split/training_data.yml [--grid c=5,10,20 embedding_weight=1,2]
-    python -m bot.nlp.tune data/nlu --folds 5 [--errors results/cv-errors.json]
+    python -m tools.tune results/nlu-split/training_data.yml [--grid c=5,10,20 embedding_weight=1,2]
+    python -m tools.tune data/nlu --folds 5 [--errors results/cv-errors.json]
 
 The held-out test split that `make test-nlu` reports is never read here, so the
 settings chosen cannot be tuned to it. With ``--folds`` every example is predicted
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy import sparse
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from bot.nlp import intents
+from bot.nlp.minilm import HIDDEN, LAYERS, shared
 
 
 def read_examples(path: Path) -> tuple[list[str], list[str], dict[str, list[str]]]:
@@ -46,10 +48,6 @@ class CachedEmbeddings(intents.LinearIntentModel):
     table: dict[str, np.ndarray] = {}
 
     def _embedding_features(self, texts):
-        from scipy import sparse
-
-        from bot.nlp.minilm import HIDDEN
-
         columns = np.concatenate([np.arange(layer * HIDDEN, (layer + 1) * HIDDEN) for layer in self._embedding_layers()])
         return sparse.csr_matrix(np.vstack([self.table[t][columns] for t in texts]) * self._embedding_weights())
 
@@ -116,8 +114,6 @@ def main() -> None:
             indices, test_size=args.validation_fraction, random_state=args.seed, stratify=labels
         )
         splits = [(fit_i, val_i)]
-    from bot.nlp.minilm import LAYERS, shared
-
     start = time.perf_counter()
     unique = sorted(set(texts))
     cached = load_cache(args.cache) if str(args.cache) else {}

@@ -1,7 +1,7 @@
-"""The one table of `make test-nlu` (bot/nlp/nlu_report.py) fails on every missed target."""
+"""The one table of `make test-nlu` (tools/nlu_report.py) fails on every missed target."""
 from __future__ import annotations
 
-from bot.nlp import nlu_report, safety_report, scope
+from tools import clinc, nlu_report, safety_report
 from bot.nlp.safety import SAFETY_INTENTS
 
 
@@ -9,9 +9,9 @@ def _predictor(crisis_share=0.0, missed_crisis=None):
     """Every crisis message gets risk_self (but `missed_crisis`), every CLINC query out_of_scope but
     the first `crisis_share` of them, which get risk_self; anything else ask_money."""
     crisis = {c.text for items in safety_report.crisis_sets().values() for c in items}
-    clinc = [t for t, _ in scope.load("val") + scope.load("oos_val")]
-    alarms = set(clinc[: int(len(clinc) * crisis_share)])
-    clinc_set = set(clinc)
+    queries = [t for t, _ in clinc.load("val") + clinc.load("oos_val")]
+    alarms = set(queries[: int(len(queries) * crisis_share)])
+    clinc_set = set(queries)
 
     def predict(texts):
         out = []

@@ -16,6 +16,7 @@ messages no model has seen; a classifier cannot be held to 100% there, so it doe
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import yaml
 
 from bot.nlp.safety import SAFETY_INTENTS, safety_intent
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CRISIS = Path("tests/nlu/safety_crisis.yml")
 ORDINARY = Path("tests/nlu/safety_ordinary.yml")
 REALWORLD = Path("tests/nlu/realworld.yml")
@@ -87,8 +88,7 @@ def model_predictor(model: Path, batch: int = 256) -> Predict:
     (MessageProcessor._parse_message_with_graph), a batch at a time: every component
     processes a list, so the sentence encoder runs on batches (a tenth of the time).
     """
-    import logging
-
+    # Rasa is imported only here: the report's other parts (and its tests) run without loading it.
     from rasa.core.agent import Agent
     from rasa.core.channels import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
