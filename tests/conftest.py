@@ -131,3 +131,9 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def tracker_url(tmp_path) -> str:
+    """A tracker store of Rasa's own (SQLite) for one test."""
+    return f"sqlite:///{tmp_path / 'tracker.db'}"

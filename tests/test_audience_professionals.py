@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_facts import comment_above  # the comment lines above a response: its recorded source
+from tests.support.domain import comment_above  # the comment lines above a response: its recorded source
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_TEXT = (ROOT / "domain.yml").read_text()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_facts import comment_above, render  # the comment lines above a response (its recorded source); Rasa's rendering
+from tests.support.domain import comment_above, render  # the comment lines above a response (its recorded source); Rasa's rendering
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_TEXT = (ROOT / "domain.yml").read_text()

@@ -11,8 +11,11 @@ from bot.directory.models import Service
 from bot.directory.records import RecordError
 from bot.directory.seed import SEED_FILE, load_seed, read_seed
 
-# Beside a checkout in /work/main (parents[3] is /work) or a worktree in /work/wt/<branch>.
-SEEDS = next((p / "shared" / "seeds" for p in Path(__file__).resolve().parents[3:5] if (p / "shared" / "seeds").exists()), Path("/nonexistent"))
+# The seed documents live beside the checkout (../shared/seeds), as in CI; a worktree one level
+# deeper (/work/wt/<branch>) finds them too. Without them this test fails: it is the only check
+# that every quote in the directory is really in its source.
+SEEDS = next((p / "shared" / "seeds" for p in Path(__file__).resolve().parents[3:5] if (p / "shared" / "seeds").exists()),
+             Path(__file__).resolve().parents[3] / "shared" / "seeds")
 
 
 def test_every_entry_has_its_source_a_quote_and_somewhere_it_serves():
@@ -22,8 +25,8 @@ def test_every_entry_has_its_source_a_quote_and_somewhere_it_serves():
         assert r.source_id and r.source_title and r.quote and r.area_keys and r.needs, r.id
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="the seed documents are not beside this checkout")
 def test_every_quote_is_in_its_seed_document():
+    assert SEEDS.is_dir(), f"the seed documents should be at {SEEDS} (../shared/seeds beside this checkout)"
     texts = {p.name: " ".join(p.read_text(encoding="utf-8", errors="replace").split()) for p in SEEDS.glob("*.txt")}
     for r in read_seed():
         if r.source_reference.startswith("http"):

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from test_rest import response_name, talk, texts
+from tests.support.rest import response_name, talk, texts
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_rest import DOMAIN, response_name, talk, texts
+from tests.support.rest import DOMAIN, response_name, talk, texts
 
 pytestmark = pytest.mark.e2e
 

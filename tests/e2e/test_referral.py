@@ -8,50 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from bot import db
-from bot.conversations import process_erasures
+from bot.erasure import process_erasures
 from bot.referrals.consent import CONSENT_VERSION
-from bot.referrals.models import Case, ErasureRequest
-from test_rest import response_name, texts
+from bot.referrals.models import ErasureRequest
+from tests.support.rest import ask_for_a_call_back, cases_for, response_name, say, session, texts
 
 pytestmark = pytest.mark.e2e
-
-
-def say(servers, sender, message):
-    """Send one message; the response names of the replies (None for text from no response)."""
-    return [response_name(t) for t in texts(servers.say(sender, message))]
-
-
-def session(servers):
-    return db.session_factory(servers.env["DATABASE_URL"])()
-
-
-def cases_for(servers, sender):
-    with session(servers) as s:
-        return list(s.execute(select(Case).where(Case.sender_id == sender)).scalars())
-
-
-def ask_for_a_call_back(servers, sender):
-    """The whole conversation, consent yes; returns the reply that says it was sent."""
-    assert say(servers, sender, "how do i book a visit")[0] == "utter_visit_booking"
-    asked = servers.say(sender, "pls call me back")
-    assert response_name(texts(asked)[0]) == "utter_ask_referral_form_referral_consent"
-    assert "90 days after the call is closed" in texts(asked)[0]
-    assert [b["payload"] for b in asked[0]["buttons"]] == ["/affirm", "/deny"]
-    assert say(servers, sender, "yes thats ok") == ["utter_ask_referral_form_referral_name"]
-    assert say(servers, sender, "Sam") == ["utter_ask_referral_form_referral_phone"]
-    assert say(servers, sender, "+33 6 12 34 56 78") == ["utter_referral_phone_not_uk", "utter_ask_referral_form_referral_phone"]
-    assert say(servers, sender, "0751 234 5678") == ["utter_ask_referral_form_referral_safe_to_call"]
-    assert say(servers, sender, "yes") == ["utter_ask_referral_form_referral_leave_message"]
-    assert say(servers, sender, "no") == ["utter_ask_referral_form_referral_best_time"]
-    assert say(servers, sender, '/inform{"best_time": "evening"}') == ["utter_ask_referral_form_area"]
-    assert say(servers, sender, "Stockton") == ["utter_ask_referral_form_referral_note"]
-    check = texts(servers.say(sender, "no thanks"))
-    assert [response_name(t) for t in check] == ["utter_ask_referral_form_referral_confirmed"]
-    assert "Phone: 07512 345678" in check[0] and "Name: Sam" in check[0] and "Area: Stockton-on-Tees" in check[0]
-    sent = texts(servers.say(sender, "yes"))
-    assert [response_name(t) for t in sent] == ["utter_referral_sent"]
-    return sent[0]
 
 
 def test_a_call_back_with_consent_is_stored_once(servers):

@@ -1,7 +1,6 @@
 """End to end: the real action server and Rasa, trained model, REST channel, SQLite tracker store."""
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
 from collections import Counter
@@ -10,40 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.rest import response_name, talk, texts
+
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
-
-
-def talk(servers, *messages, sender=None):
-    """Send messages in one conversation; return the replies to the last one."""
-    sender = sender or f"test-{uuid.uuid4().hex[:10]}"
-    replies = []
-    for message in messages:
-        replies = servers.say(sender, message)
-    return replies
-
-
-def texts(replies):
-    return [r["text"] for r in replies if "text" in r]
-
-
-# --- recognising which response a reply came from -------------------------------------
-def _pattern(template: str) -> re.Pattern:
-    parts = re.split(r"{\w+}", template)
-    return re.compile(".+?".join(re.escape(p) for p in parts), re.S)
-
-
-RESPONSE_PATTERNS = [
-    (name, _pattern(item["text"])) for name, items in DOMAIN["responses"].items() for item in items
-]
-
-
-def response_name(text: str) -> str | None:
-    return next((name for name, p in RESPONSE_PATTERNS if p.fullmatch(text)), None)
 
 
 def first_responses_by_intent() -> dict[str, set[str]]:

@@ -15,7 +15,7 @@ from bot.referrals.models import Case
 from bot.run import servers_for
 from bot.servers import free_port
 from bot.settings import ROOT, Settings
-from test_referral import ask_for_a_call_back
+from tests.support.rest import ask_for_a_call_back
 
 pytestmark = pytest.mark.e2e
 

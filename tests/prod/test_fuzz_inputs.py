@@ -4,14 +4,11 @@ clean_message, SMS splitting and numbered options (bot/channels/sms.py), UK phon
 (never a 500)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import string
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -21,6 +18,7 @@ from bot.channels import sms
 from bot.senders import issue as issue_id
 from bot.channels.webchat import BLOCKED_COMMANDS, MAX_MESSAGE_CHARS, WebChatInput, clean_message
 from bot.referrals.form import Phone, PhoneError, parse_uk_phone
+from tests.support.channel_fakes import ChannelServer, FakeRasa
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(
@@ -117,21 +115,12 @@ def test_any_way_of_writing_a_uk_mobile_gives_the_same_number(digits, form, sepa
 
 
 # --- the web chat webhook over HTTP -------------------------------------------------------------
-def _channel_fakes():
-    """tests/channels/channel_fakes.py (a real Sanic app serving one channel)."""
-    path = Path(__file__).resolve().parents[1] / "channels" / "channel_fakes.py"
-    spec = importlib.util.spec_from_file_location("fc_channel_fakes_for_fuzz", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def webchat(tmp_path_factory):
-    fakes = _channel_fakes()
     database = tmp_path_factory.mktemp("fuzz") / "fc.db"
-    with fakes.ChannelServer(WebChatInput(f"sqlite:///{database}", secret=FUZZ_KEY), fakes.FakeRasa()) as server:
+    with ChannelServer(WebChatInput(f"sqlite:///{database}", secret=FUZZ_KEY), FakeRasa()) as server:
         yield server
 
 
