@@ -2,9 +2,12 @@
 
 Both bots run on this machine in the same run: the reference is created and trained
 on the spot with `rasa init`. Reported as ratios (ours / reference), since absolute
-times depend on the machine.
+times depend on the machine. One invocation measures `--runs` times (default 3), both
+bots each time, one right after the other at each concurrency (which goes first
+alternates from run to run), so both see the same machine load; the result is the
+median of the runs' ratios, with each run's ratios beside it to show the spread.
 
-    python -m bench.latency [--messages 200] [--concurrency 1 8] [--conversation-length 10]
+    python -m bench.latency [--runs 3] [--messages 200] [--concurrency 1 8] [--conversation-length 10]
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import yaml
 
@@ -39,6 +43,14 @@ OUR_MESSAGES = [
 ]
 REFERENCE_MESSAGES = ["hello", "I am sad", "yes", "no", "great", "are you a bot?", "goodbye", "hi there", "very bad", "perfect"]
 
+OURS, REFERENCE = "families-connect", "rasa-init"
+# Targets (issue 16): p50 at the first concurrency at most this many times the reference's...
+P50_TARGET = 1.3
+# ...and throughput (at every concurrency) at least this fraction of the reference's.
+THROUGHPUT_TARGET = 0.8
+
+Measurement = Mapping[str, float]  # p50_ms, p95_ms, msgs_per_s
+Run = Mapping[tuple[str, int], Measurement]  # (bot, concurrency) -> measurement
 
 
 def post(url: str, sender: str, message: str) -> float:
@@ -76,12 +88,73 @@ def measure(url: str, messages: list[str], total: int, concurrency: int, convers
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
-    latencies.sort()
+    return summarise(latencies, wall)
+
+
+def summarise(latencies: Sequence[float], wall: float) -> dict[str, float]:
+    """p50 and p95 in milliseconds (p95: the nearest rank at or below) and messages a second."""
+    ordered = sorted(latencies)
     return {
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p95_ms": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
-        "msgs_per_s": len(latencies) / wall,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
+        "msgs_per_s": len(ordered) / wall,
     }
+
+
+def ratio_names(concurrency: Sequence[int]) -> list[str]:
+    """The ratios reported, in order: p50 and p95 at the first concurrency, p50 at the others,
+    throughput at each."""
+    first, *others = concurrency
+    return [f"p50@{first}", f"p95@{first}", *(f"p50@{c}" for c in others), *(f"throughput@{c}" for c in concurrency)]
+
+
+def ratios(run: Run, concurrency: Sequence[int]) -> dict[str, float]:
+    """One run's ratios, ours / reference (latency: lower is better; throughput: higher is better)."""
+    keys = {"p50": "p50_ms", "p95": "p95_ms", "throughput": "msgs_per_s"}
+    out = {}
+    for name in ratio_names(concurrency):
+        what, senders = name.split("@")
+        key = keys[what]
+        out[name] = run[(OURS, int(senders))][key] / run[(REFERENCE, int(senders))][key]
+    return out
+
+
+def median_ratios(per_run: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The median of each ratio over the runs (the ratio of each run first, then the median)."""
+    if not per_run:
+        raise ValueError("no runs")
+    return {name: statistics.median(r[name] for r in per_run) for name in per_run[0]}
+
+
+def targets_met(median: Mapping[str, float], concurrency: Sequence[int]) -> dict[str, bool]:
+    """Issue 16's targets on the median ratios."""
+    met = {f"p50@{concurrency[0]} <= x{P50_TARGET}": median[f"p50@{concurrency[0]}"] <= P50_TARGET}
+    for c in concurrency:
+        met[f"throughput@{c} >= x{THROUGHPUT_TARGET}"] = median[f"throughput@{c}"] >= THROUGHPUT_TARGET
+    return met
+
+
+def report(runs: Sequence[Run], concurrency: Sequence[int]) -> str:
+    """Each run's times and ratios, then the median ratios and the targets."""
+    per_run = [ratios(run, concurrency) for run in runs]
+    median = median_ratios(per_run)
+    lines = [f"\n{'run':>3} {'senders':>7} {'bot':<17} {'p50 ms':>8} {'p95 ms':>8} {'msg/s':>7}"]
+    for n, run in enumerate(runs, 1):
+        for c in concurrency:
+            for name in (OURS, REFERENCE):
+                r = run[(name, c)]
+                lines.append(f"{n:>3} {c:>7} {name:<17} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['msgs_per_s']:>7.1f}")
+    lines.append("\nRatios, ours / rasa init (lower latency and higher throughput are better):")
+    width = max(len(name) for name in median)
+    header = " ".join(f"run {n:<3}" for n in range(1, len(runs) + 1))
+    lines.append(f"  {'':<{width}}  median  {header}".rstrip())
+    for name, value in median.items():
+        each = " ".join(f"x{r[name]:<6.2f}" for r in per_run)
+        lines.append(f"  {name:<{width}}  x{value:<5.2f}  {each}".rstrip())
+    lines.append("")
+    for target, ok in targets_met(median, concurrency).items():
+        lines.append(f"Target {target} (median of {len(runs)}): {'met' if ok else 'NOT met'}")
+    return "\n".join(lines)
 
 
 def reference_bot(work: Path) -> Path:
@@ -93,6 +166,7 @@ def reference_bot(work: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="measurements of both bots; the median ratio is reported")
     parser.add_argument("--messages", type=int, default=200, help="messages per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument(
@@ -101,12 +175,20 @@ def main(argv: list[str] | None = None) -> int:
         "Rasa replays a conversation's whole history on every message, so very long ones are slower on any bot)",
     )
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
+    parser.add_argument("--reference-model", type=Path, default=None, help="a `rasa init` model already trained (default: train one)")
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
+    runs: list[dict[tuple[str, int], dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="fc-bench-") as tmp:
         work = Path(tmp)
-        print("Training the `rasa init` reference bot...", flush=True)
-        reference_model = reference_bot(work / "reference")
+        if args.reference_model is None:
+            print("Training the `rasa init` reference bot...", flush=True)
+            reference_model = reference_bot(work / "reference")
+        else:
+            reference_model = args.reference_model.resolve()
+            (work / "reference").mkdir()
 
         actions_port = free_port()
         endpoints = work / "endpoints.yml"
@@ -123,34 +205,28 @@ def main(argv: list[str] | None = None) -> int:
             [str(BIN / "rasa"), "run", "--model", str(reference_model), "--port", str(ref_port)],
             cwd=work / "reference", env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+        bots = [
+            (OURS, f"{ours.rasa_url}/webhooks/rest/webhook", OUR_MESSAGES),
+            (REFERENCE, f"http://localhost:{ref_port}/webhooks/rest/webhook", REFERENCE_MESSAGES),
+        ]
         try:
             ours.start()
             wait_for(f"http://localhost:{ref_port}/", 240, ref)  # no --enable-api: the root page answers when ready
-            results = {}
-            for concurrency in args.concurrency:
-                for name, url, messages in (
-                    ("families-connect", f"{ours.rasa_url}/webhooks/rest/webhook", OUR_MESSAGES),
-                    ("rasa-init", f"http://localhost:{ref_port}/webhooks/rest/webhook", REFERENCE_MESSAGES),
-                ):
-                    results[(name, concurrency)] = measure(url, messages, args.messages, concurrency, args.conversation_length)
+            for n in range(args.runs):
+                print(f"Run {n + 1} of {args.runs}...", flush=True)
+                run = {}
+                for concurrency in args.concurrency:
+                    # Both bots back to back at each concurrency, the first alternating between runs.
+                    for name, url, messages in bots if n % 2 == 0 else bots[::-1]:
+                        run[(name, concurrency)] = measure(url, messages, args.messages, concurrency, args.conversation_length)
+                runs.append(run)
         finally:
             ours.stop()
             ref.terminate()
             ref.wait(30)
 
-    print(f"\n{args.messages} messages per measurement, conversations of {args.conversation_length} messages")
-    print(f"\n{'senders':>7} {'bot':<17} {'p50 ms':>8} {'p95 ms':>8} {'msg/s':>7}")
-    for (name, concurrency), r in results.items():
-        print(f"{concurrency:>7} {name:<17} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['msgs_per_s']:>7.1f}")
-    print("\nRatios, ours / rasa init (lower latency and higher throughput are better):")
-    for concurrency in args.concurrency:
-        a, b = results[("families-connect", concurrency)], results[("rasa-init", concurrency)]
-        print(
-            f"  {concurrency} sender(s): p50 x{a['p50_ms'] / b['p50_ms']:.2f}, p95 x{a['p95_ms'] / b['p95_ms']:.2f}, "
-            f"throughput x{a['msgs_per_s'] / b['msgs_per_s']:.2f}"
-        )
-    p50_ratio = results[("families-connect", args.concurrency[0])]["p50_ms"] / results[("rasa-init", args.concurrency[0])]["p50_ms"]
-    print(f"\nTarget p50 within 1.5x of the reference at {args.concurrency[0]} sender: {'met' if p50_ratio <= 1.5 else 'NOT met'} (x{p50_ratio:.2f})")
+    print(f"\n{args.runs} runs, {args.messages} messages per measurement, conversations of {args.conversation_length} messages")
+    print(report(runs, args.concurrency))
     return 0
 
 

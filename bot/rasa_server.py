@@ -2,7 +2,8 @@
 with the HTTP API on and always authenticated by JWT (HS256, the `rasa_api` secret: bot/api_auth.py),
 never by `--auth-token` (a token in the URL); listening on RASA_INTERFACE (localhost unless set);
 CORS for the web chat page's origin only (CORS_ORIGINS, never "*"); Sanic's access log off and
-every log record redacted (bot/log_hygiene.py).
+every log record redacted (bot/log_hygiene.py); the rule policy's certain predictions not
+second-guessed by policies that cannot outvote it (bot/dialogue/rule_first.py).
 
 The secret is added to the arguments inside this process, so it is not on the command line
 other users of the machine can read (`ps`).
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     sys.argv = rasa_argv(list(sys.argv[1:] if argv is None else argv), settings)
     from rasa.__main__ import main as rasa_main
+
+    from bot.dialogue import rule_first
+
+    rule_first.install()
 
     rasa_main()
 

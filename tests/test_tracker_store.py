@@ -90,3 +90,35 @@ def test_postgresql_engine_is_rasas_own(database_url):
     store = open_store(database_url)
     assert store.engine.dialect.name == "postgresql"
     assert store.engine.pool.size() == 50  # Rasa's POSTGRESQL_DEFAULT_POOL_SIZE, untouched
+
+
+def test_sqlite_core_statements_store_and_read_what_rasas_orm_does(tmp_path):
+    """On SQLite, save and retrieve run as Core statements: the same rows, in the same order, and
+    the same trackers (this session's, or every session's) as Rasa's own store."""
+    from rasa.core.tracker_store import SQLTrackerStore as RasasStore
+
+    ours = open_store(f"sqlite:///{tmp_path / 'ours.db'}")
+    rasas = RasasStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasas.db"))
+    first = conversation("fc-3", "hello", "how do i book a visit")
+    second_session = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                      UserUttered("back again", {"name": "greet", "confidence": 1.0})]
+    for store in (ours, rasas):
+        asyncio.run(store.save(first))
+        asyncio.run(store.save(first))  # Rasa's count of what is stored, quirks and all
+        tracker = asyncio.run(store.retrieve("fc-3"))
+        for new in second_session:
+            tracker.update(new)
+        asyncio.run(store.save(tracker))
+
+    def rows(store):
+        with store.engine.connect() as connection:
+            return connection.execute(
+                select(SQLTrackerStore.SQLEvent.__table__).order_by(SQLTrackerStore.SQLEvent.__table__.c.id)
+            ).all()
+
+    assert rows(ours) == rows(rasas) and len(rows(ours)) > len(first.events) + len(second_session)
+    for read in ("retrieve", "retrieve_full_tracker"):
+        mine, theirs = (asyncio.run(getattr(store, read)("fc-3")) for store in (ours, rasas))
+        assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events]
+    assert len(asyncio.run(ours.retrieve("fc-3")).events) < len(asyncio.run(ours.retrieve_full_tracker("fc-3")).events)
+    assert asyncio.run(ours.retrieve("nobody")) is None and asyncio.run(rasas.retrieve("nobody")) is None

@@ -13,17 +13,23 @@ A message the NLU marked as a follow-up (entity `follow_up`, bot.nlp.follow_up) 
 action_follow_up, which says it again as the intent it means here (bot.dialogue.follow_up); the
 rules for that intent then answer it. Never for a safety message, and not inside a form, whose
 validation reads every reply itself.
+
+Matching is Rasa's, narrowed first: RulePolicy checks every rule against the conversation on
+every prediction (hundreds here), though a rule can only match when its last turn's previous
+action is the conversation's; the rules are indexed by that action once (`_get_possible_keys`).
 """
 from __future__ import annotations
 
-from typing import Optional, Text, Tuple
+import json
+from typing import Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ACTION_NAME
 
 from bot.dialogue import digression, follow_up
 from bot.nlp.safety import SAFETY_INTENTS
@@ -69,6 +75,41 @@ class FormRulePolicy(RulePolicy):
             # the form's question: offer to carry on instead.
             return self._rule_prediction(self._prediction_result(digression.offer_name(loop), tracker, domain), SOURCE), SOURCE
         return prediction, source
+
+    def _get_possible_keys(self, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
+        """The rules of `lookup` that match `states`, as RulePolicy's: a rule whose last turn
+        names a previous action cannot match a conversation whose last previous action is
+        another (RulePolicy._is_rule_applicable at turn 0), so only the rules naming the
+        conversation's and those naming none are checked, with RulePolicy's own test."""
+        if not states:
+            return super()._get_possible_keys(lookup, states)
+        by_action, general = self._rules_by_last_action(lookup)
+        action = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        possible_keys = set(general)
+        if isinstance(action, str):
+            possible_keys.update(by_action.get(action, ()))
+        for i, state in enumerate(reversed(states)):
+            possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+        return possible_keys
+
+    def _rules_by_last_action(self, lookup: Dict[Text, Text]) -> Tuple[Dict[Text, List[Text]], List[Text]]:
+        """`lookup`'s rule keys by the previous action their last turn requires, and those that
+        require none (a conversation start, or a rule on `action_text`); built once per lookup."""
+        index = self.__dict__.setdefault("_fc_rule_index", {})
+        cached = index.get(id(lookup))
+        if cached is not None and cached[0] is lookup and cached[1] == len(lookup):
+            return cached[2], cached[3]
+        by_action: Dict[Text, List[Text]] = {}
+        general: List[Text] = []
+        for key in lookup:
+            turns = json.loads(key)
+            action = ((turns[-1] if turns else {}).get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+            if isinstance(action, str) and action and action != SHOULD_NOT_BE_SET:
+                by_action.setdefault(action, []).append(key)
+            else:
+                general.append(key)
+        index[id(lookup)] = (lookup, len(lookup), by_action, general)
+        return by_action, general
 
     @staticmethod
     def _is_follow_up(tracker: DialogueStateTracker, domain: Domain) -> bool:

@@ -2,9 +2,12 @@
 (Whole conversations through the trained model: tests/stories/test_digressions.yml, tests/e2e.)"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -85,3 +88,47 @@ def test_not_inside_a_form_whose_validation_reads_every_reply():
     t = tracker(user("request_callback"), ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "referral_name"),
                 ActionExecuted("action_listen"), follow_up_message())
     assert not FormRulePolicy._is_follow_up(t, DOMAIN)
+
+
+def _rule_key(*states):
+    return json.dumps(list(states), sort_keys=True)
+
+
+def _turn(action=None, intent=None, **extra):
+    state = dict(extra)
+    if action is not None:
+        state["prev_action"] = {"action_name": action}
+    if intent is not None:
+        state["user"] = {"intent": intent}
+    return state
+
+
+LOOKUP = {
+    _rule_key(_turn("action_listen", "greet")): "utter_greet",
+    _rule_key(_turn("action_listen", "greet"), _turn("utter_greet", "greet")): "action_listen",
+    _rule_key({}, _turn("action_listen", "greet")): "utter_greet",  # conversation start
+    _rule_key(_turn("action_listen", "ask_money"), _turn("utter_money", "ask_money")): "utter_money_2",
+    _rule_key(_turn("action_listen", "ask_money", slots={"audience": SHOULD_NOT_BE_SET})): "utter_money",
+    _rule_key(_turn(SHOULD_NOT_BE_SET, "stop")): "utter_stop",
+    _rule_key({"prev_action": {"action_text": "Hi!"}, "user": {"intent": "greet"}}): "utter_greet",  # end-to-end
+    _rule_key(_turn("action_listen", "inform", active_loop={"name": FORM})): FORM,
+}
+
+
+@pytest.mark.parametrize("states", [
+    [],
+    [_turn("action_listen", "greet")],
+    [{}, _turn("action_listen", "greet")],
+    [_turn("action_listen", "greet"), _turn("utter_greet", "greet")],
+    [_turn("action_listen", "ask_money"), _turn("utter_money", "ask_money")],
+    [_turn("action_listen", "ask_money", slots={"audience": (1.0, 0.0)})],
+    [_turn("action_listen", "ask_money")],
+    [_turn("utter_money", "stop")],
+    [{"prev_action": {"action_text": "Hi!"}, "user": {"intent": "greet"}}],
+    [_turn("action_listen", "inform", active_loop={"name": FORM})],
+    [_turn("utter_nothing", "greet")],
+])
+def test_indexed_rule_matching_finds_what_rasas_does(states):
+    policy = object.__new__(FormRulePolicy)  # only the matching is used
+    assert policy._get_possible_keys(LOOKUP, states) == RulePolicy._get_possible_keys(policy, LOOKUP, states)
+    assert policy._get_possible_keys(LOOKUP, states) == RulePolicy._get_possible_keys(policy, LOOKUP, states)  # index reused
