@@ -25,7 +25,7 @@ from bot import profile
 from bot.geo import gazetteer
 from bot.nlp import follow_up, places  # places registers the spaCy factories the saved pipeline uses
 from bot.nlp.components.guards import OtherLanguageClassifier
-from bot.nlp.components.messages import entity, intent_name
+from bot.nlp.components.messages import RuleComponent, entity, intent_name
 from bot.nlp.needs import find_need
 from bot.nlp.profile import find_profile
 from bot.nlp.safety import SAFETY_INTENTS, safety_intent
@@ -102,15 +102,11 @@ class PlaceEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class ProfileEntityExtractor(GraphComponent, EntityExtractorMixin):
+class ProfileEntityExtractor(RuleComponent, EntityExtractorMixin):
     """Finds relationship, profession, stage, child_age and number entities (bot.nlp.profile), and
     from them the two facts the conversation keeps: `audience` (family, young_person or
     professional: one per message) and `child_age_group` (the children's age band).
     """
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ProfileEntityExtractor:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -135,12 +131,8 @@ class ProfileEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class NeedEntityExtractor(GraphComponent, EntityExtractorMixin):
+class NeedEntityExtractor(RuleComponent, EntityExtractorMixin):
     """Finds the kind of help asked for (`need`, in the service directory's vocabulary; bot.nlp.needs)."""
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> NeedEntityExtractor:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -153,7 +145,7 @@ class NeedEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class NotedEntityExtractor(GraphComponent, EntityExtractorMixin):
+class NotedEntityExtractor(RuleComponent, EntityExtractorMixin):
     """On an `inform` message, adds entity `noted`: which fact it told us (slot last_noted).
 
     stage, prison, area, audience or child_age, the most useful first, or "nothing"
@@ -164,10 +156,6 @@ class NotedEntityExtractor(GraphComponent, EntityExtractorMixin):
     """
 
     ENTITY = "noted"
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> NotedEntityExtractor:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -183,7 +171,7 @@ class NotedEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class FollowUpEntityExtractor(GraphComponent, EntityExtractorMixin):
+class FollowUpEntityExtractor(RuleComponent, EntityExtractorMixin):
     """Marks a short follow-up ("what about my daughter?", "how far is it by bus?") with entity
     `follow_up`, the aspect it asks about (bot.nlp.follow_up). The intent is left as the
     classifier read it: what the follow-up means depends on the conversation, which the
@@ -191,10 +179,6 @@ class FollowUpEntityExtractor(GraphComponent, EntityExtractorMixin):
     """
 
     ENTITY = "follow_up"
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> FollowUpEntityExtractor:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -3,12 +3,9 @@ only on a clear request, and short answers read as `inform`."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -22,7 +19,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.clear_request import is_clear
-from bot.nlp.components.messages import drop_intents, intent_name, set_intent
+from bot.nlp.components.messages import RuleComponent, drop_intents, intent_name, set_intent
 from bot.nlp.language import detect as detect_language
 from bot.nlp.safety import DEATH_IN_CUSTODY, SAFETY_INTENTS, everyday_sense, news_for_prisoner, safety_intent
 from bot.nlp.textmap import normalise_mapped
@@ -31,12 +28,8 @@ logger = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SafetyNetClassifier(GraphComponent):
+class SafetyNetClassifier(RuleComponent):
     """Sends messages about risk of harm to the safety intents even when the classifier misses them."""
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> SafetyNetClassifier:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -66,7 +59,7 @@ class SafetyNetClassifier(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class OtherLanguageClassifier(GraphComponent):
+class OtherLanguageClassifier(RuleComponent):
     """Sends a message in another language to `other_language` (bot.nlp.language), never over safety.
 
     The classifier is trained on English only, so its guess for a Polish or Urdu message is
@@ -78,10 +71,6 @@ class OtherLanguageClassifier(GraphComponent):
     INTENT = "other_language"
     # A classifier's safety intent this sure of itself is kept even for a foreign message.
     SAFETY_CONFIDENCE = 0.7
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> OtherLanguageClassifier:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -102,16 +91,12 @@ class OtherLanguageClassifier(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ClearRequestClassifier(GraphComponent):
+class ClearRequestClassifier(RuleComponent):
     """Sends a guess at a sensitive flow (delete my details, a call back, live chat) to the fallback
     when the message does not name what that flow does (bot.nlp.clear_request): "please delete
     my to-do list" is not a request to delete what the assistant holds."""
 
     FALLBACK = "nlu_fallback"
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ClearRequestClassifier:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -133,7 +118,7 @@ _FILLER = frozenset(
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ShortAnswerClassifier(GraphComponent):
+class ShortAnswerClassifier(RuleComponent):
     """Reads a short reply made only of facts ("Stockton", "his nan", "14", "on remand") as `inform`.
 
     Replies to "which area?" or "how old are they?" are too short for the
@@ -141,10 +126,6 @@ class ShortAnswerClassifier(GraphComponent):
     """
 
     MAX_WORDS = 6
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ShortAnswerClassifier:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence, Text
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_END,
     ENTITY_ATTRIBUTE_START,
@@ -17,6 +20,15 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.scope import OUT_OF_SCOPE
+
+
+class RuleComponent(GraphComponent):
+    """A component made of rules only: nothing to train, configure or store, so Rasa creates
+    it the same way every time (subclasses write only `process`)."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> GraphComponent:
+        return cls()
 
 
 def entity(kind: str, value: str, start: int, end: int, extractor: str, confidence: float = 1.0) -> Dict[Text, Any]:
