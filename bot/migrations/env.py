@@ -5,6 +5,7 @@ from alembic import context
 
 import bot.channels.models  # noqa: F401
 import bot.directory.models  # noqa: F401
+import bot.insights.models  # noqa: F401
 import bot.referrals.models  # noqa: F401
 import bot.staff.models  # noqa: F401  (registers the tables on Base)
 from bot.db import Base, make_engine

@@ -18,6 +18,8 @@ from bot.referrals.models import (
     KIND_CALLBACK,
     KIND_LIVE,
     OPEN_STATUSES,
+    PRIORITY_NORMAL,
+    PRIORITY_RANK,
     STATUSES,
     Case,
     CaseNote,
@@ -58,6 +60,16 @@ class CallbackRequest:
     summary: str | None = None
     topic: str | None = None
     audience: str | None = None
+    # Risk first (bot.referrals.priority.assess on the conversation's events).
+    priority: str = PRIORITY_NORMAL
+    priority_reason: str | None = None
+    # A concern for someone inside (bot.referrals.concern): prison register id, the name given
+    # for the person inside (optional), the kind of worry (CONCERN_KINDS), when last heard from.
+    concern: bool = False
+    concern_prison_id: str | None = None
+    concern_person_name: str | None = None
+    concern_kind: str | None = None
+    concern_last_heard: str | None = None
 
 
 def _insert_once(session: Session, case: Case) -> tuple[Case, bool]:
@@ -102,13 +114,22 @@ def create_callback(request: CallbackRequest, *, session: Session) -> tuple[Case
         summary=request.summary,
         topic=request.topic,
         audience=request.audience,
+        priority=request.priority,
+        priority_rank=PRIORITY_RANK[request.priority],
+        priority_reason=request.priority_reason,
+        concern=request.concern,
+        concern_prison_id=request.concern_prison_id,
+        concern_person_name=request.concern_person_name,
+        concern_kind=request.concern_kind,
+        concern_last_heard=request.concern_last_heard,
     )
     return _insert_once(session, case)
 
 
 def open_live(
     *, sender_id: str, channel: str, request_key: str, topic: str | None = None, audience: str | None = None,
-    council_code: str | None = None, session: Session,
+    council_code: str | None = None, priority: str = PRIORITY_NORMAL, priority_reason: str | None = None,
+    session: Session,
 ) -> tuple[Case, bool]:
     """Put a conversation in the queue for a worker (or return the one already waiting)."""
     waiting = session.execute(
@@ -119,6 +140,7 @@ def open_live(
     case = Case(
         kind=KIND_LIVE, status="new", sender_id=sender_id, channel=channel, request_key=request_key,
         topic=topic, audience=audience, council_code=council_code,
+        priority=priority, priority_rank=PRIORITY_RANK[priority], priority_reason=priority_reason,
     )
     return _insert_once(session, case)
 

@@ -27,6 +27,18 @@ KINDS = (KIND_CALLBACK, KIND_LIVE)
 STATUSES = ("new", "claimed", "called_back", "closed", "cancelled")
 OPEN_STATUSES = ("new", "claimed", "called_back")
 
+# Priority (bot.referrals.priority): worked out from the conversation when the case is made,
+# raised (never lowered) when a crisis message comes while it waits. The queue sorts on its rank.
+PRIORITY_URGENT, PRIORITY_HIGH, PRIORITY_NORMAL = "urgent", "high", "normal"
+PRIORITIES = (PRIORITY_URGENT, PRIORITY_HIGH, PRIORITY_NORMAL)
+PRIORITY_RANK = {PRIORITY_URGENT: 0, PRIORITY_HIGH: 1, PRIORITY_NORMAL: 2}
+
+# A concern for someone inside (a call back marked as a concern): what kind of worry it is.
+CONCERN_KINDS = ("self_harm", "threats_or_bullying", "health", "not_heard_from", "other")
+
+# What came of a case, recorded by the worker when a live chat ends or a case closes.
+OUTCOME_CODES = ("helped", "signposted", "call_back_arranged", "passed_to_prison", "no_reply", "other")
+
 
 class Case(Base):
     __tablename__ = "helpline_case"
@@ -64,10 +76,36 @@ class Case(Base):
     # the queue shows the case first and marked urgent.
     urgent = Column(Boolean, nullable=False, default=False, server_default=sa_false())
     urgent_at = Column(DateTime)
+    # Risk first (bot.referrals.priority): urgent, high or normal, and why (an intent name such
+    # as risk_self, "concern" or "crisis_while_waiting"; never what anyone typed). `priority_rank`
+    # (0 urgent, 1 high, 2 normal) is what the queue sorts on.
+    priority = Column(String(10), nullable=False, default=PRIORITY_NORMAL, server_default=PRIORITY_NORMAL)
+    priority_rank = Column(Integer, nullable=False, default=2, server_default="2")
+    priority_reason = Column(String(40))
+    # Time to first response: when a worker first claimed it or replied (live); when it was called back.
+    first_response_at = Column(DateTime)
+    called_back_at = Column(DateTime)
+    # A concern for someone inside, passed on (bot.referrals.concern): the prison (register id),
+    # the name the caller gave for the person inside (optional), the kind of worry and when they
+    # last heard from them; then who passed it to the prison's Safer Custody team, and when.
+    concern = Column(Boolean, nullable=False, default=False, server_default=sa_false())
+    concern_prison_id = Column(String(10))
+    concern_person_name = Column(Text)
+    concern_kind = Column(String(30))
+    concern_last_heard = Column(Text)
+    concern_passed_at = Column(DateTime)
+    concern_passed_by_id = Column(Integer, ForeignKey("staff_user.id", ondelete="SET NULL"))
+    concern_passed_how = Column(Text)  # e.g. "rang the Safer Custody line", no personal details
+    # The worker's outcome (one of OUTCOME_CODES) beside the free-text `outcome`.
+    outcome_code = Column(String(30))
     notes = relationship("CaseNote", back_populates="case", cascade="all, delete-orphan", order_by="CaseNote.id")
-    claimed_by = relationship("StaffUser")
+    claimed_by = relationship("StaffUser", foreign_keys=[claimed_by_id])
+    concern_passed_by = relationship("StaffUser", foreign_keys=[concern_passed_by_id])
 
-    __table_args__ = (Index("ix_case_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_status_created", "status", "created_at"),
+        Index("ix_case_status_priority_created", "status", "priority_rank", "created_at"),
+    )
 
 
 class CaseNote(Base):

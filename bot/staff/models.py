@@ -50,3 +50,19 @@ class AuditEntry(Base):
     case_id = Column(Integer, ForeignKey("helpline_case.id", ondelete="SET NULL"), index=True)
     detail = Column(Text, nullable=False, default="")
     user = relationship("StaffUser")
+
+
+class SavedReply(Base):
+    """A short reply workers can find and send in a live chat (bot.staff.replies). Admins keep
+    the library; a retired reply is kept inactive so the audit log still makes sense."""
+
+    __tablename__ = "saved_reply"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(120), nullable=False)
+    text = Column(Text, nullable=False)
+    tags = Column(Text, nullable=False, default="")  # lower-case words, comma-separated
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    updated_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    updated_by_id = Column(Integer, ForeignKey("staff_user.id", ondelete="SET NULL"))
+    updated_by = relationship("StaffUser")
