@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions_support import guarded
-from bot.dialogue import follow_up, trackers
+from bot.dialogue import feedback, follow_up, trackers
 from bot.nlp.follow_up import FACETS
 
 
@@ -34,3 +35,17 @@ class ActionFollowUp(Action):
                 own_need=trackers.latest_entity(tracker, "need"),
             )
         return follow_up.reread_events(tracker.applied_events(), reading)
+
+
+@guarded
+class ActionAskFeedback(Action):
+    """At thanks or goodbye: "Did I help today?" once, after a topic answer (bot.dialogue.feedback)."""
+
+    def name(self) -> Text:
+        return "action_ask_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if not feedback.should_ask(tracker.events):
+            return []
+        dispatcher.utter_message(response=feedback.ASK)
+        return [SlotSet(feedback.ASKED_SLOT, True)]

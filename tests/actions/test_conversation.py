@@ -60,3 +60,19 @@ def test_how_long_will_he_serve_on_remand(dispatcher):
 def test_without_a_facet_the_message_keeps_the_classifiers_reading(dispatcher):
     events = run(tracker_after("ask_money", "hmm", "ask_money", []), dispatcher)
     assert events[2]["parse_data"]["intent"]["name"] == "ask_money"
+
+
+def test_did_i_help_is_asked_once_with_buttons_after_a_topic_answer(dispatcher):
+    from actions.conversation import ActionAskFeedback
+
+    events = [{"event": "user", "text": "how do i book", "parse_data": {"intent": {"name": "ask_visit_booking"}}},
+              {"event": "user", "text": "thanks", "parse_data": {"intent": {"name": "thank"}}}]
+    tracker = Tracker("test-user", {}, {"intent": {"name": "thank"}}, events, False, None, {}, "utter_thank")
+    assert asyncio.run(ActionAskFeedback().run(dispatcher, tracker, {})) == [{"event": "slot", "timestamp": None, "name": "feedback_asked", "value": True}]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_feedback"]
+
+    asked = events + [{"event": "slot", "name": "feedback_asked", "value": True}]
+    again = Tracker("test-user", {}, {"intent": {"name": "goodbye"}}, asked, False, None, {}, "utter_goodbye")
+    dispatcher.messages.clear()
+    assert asyncio.run(ActionAskFeedback().run(dispatcher, again, {})) == []
+    assert dispatcher.messages == []
