@@ -127,6 +127,23 @@ def test_sms_options_answered_by_digit(servers, providers):
     assert VISIT_BOOKING in answers[1]
 
 
+def test_did_i_help_is_answered_by_digit(servers, providers):
+    """Issue 17: after a topic answer and thanks, "Did I help today?" comes as numbered options;
+    "2" is read as "no, not really" and the reply offers the helpline."""
+    sender = new_number()
+    bodies = lambda: [m["Body"] for m in providers.sms(sender)]  # noqa: E731
+    text_sms(servers, sender, "how do i book a visit")
+    sms_to(providers, sender, 1)
+    text_sms(servers, sender, "thanks")
+    wait_until(lambda: any("Did I help today?" in body for body in bodies()), timeout=30)
+    [asked] = [body for body in bodies() if "Did I help today?" in body]
+    assert "Reply 1 for Yes, it helped or 2 for No, not really" in asked
+    text_sms(servers, sender, "2")
+    wait_until(lambda: any(body.startswith("Thank you for telling me, and I'm sorry.") for body in bodies()), timeout=30)
+    [reply] = [body for body in bodies() if body.startswith("Thank you for telling me")]
+    assert "0808 808 3444" in reply
+
+
 def test_forged_sms_is_refused_by_the_running_server(servers, providers):
     sender = new_number()
     params = inbound_sms(sender, "how do i book a visit")
