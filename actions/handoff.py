@@ -14,7 +14,7 @@ from bot.actions_support import guarded
 from bot.dialogue import trackers
 from bot.directory import areas
 from bot.handoff import staff_on_shift
-from bot.referrals import cases, form
+from bot.referrals import cases, form, priority
 
 
 @guarded
@@ -40,6 +40,8 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        level, reason = priority.assess(tracker.events)
+
         def queue(session: Session) -> bool:
             if not staff_on_shift(session=session):
                 return False
@@ -50,6 +52,8 @@ class ActionHandoff(Action):
                 topic=form.main_topic(trackers.user_intents(tracker)),
                 audience=tracker.get_slot("audience"),
                 council_code=areas.council_code(tracker.get_slot("area")),
+                priority=level,
+                priority_reason=reason,
                 session=session,
             )
             return True

@@ -82,7 +82,8 @@ def claim(case_id: int, staff_user_id: int, *, session: Session) -> tuple[Case, 
 
 def reply_target(case_id: int, staff_user_id: int, text: str, *, session: Session) -> str:
     """The conversation a worker's reply goes to. CaseError says why it may not be sent: only
-    in a live chat, only by the worker who claimed it, and 1 to MAX_REPLY_CHARS characters."""
+    in a live chat, only by the worker who claimed it, and 1 to MAX_REPLY_CHARS characters. A
+    reply is a first response, if claiming it was not recorded as one."""
     case = cases.get_case(case_id, session=session)
     if case.kind != KIND_LIVE:
         raise cases.CaseError("Replies are only for live chats: call this person back instead.")
@@ -92,6 +93,7 @@ def reply_target(case_id: int, staff_user_id: int, text: str, *, session: Sessio
         raise cases.CaseError("Write a reply first.")
     if len(text) > MAX_REPLY_CHARS:
         raise cases.CaseError(f"A reply can be at most {MAX_REPLY_CHARS} characters.")
+    case.first_response_at = case.first_response_at or datetime.utcnow()
     return case.sender_id
 
 
@@ -212,7 +214,7 @@ async def sweep(settings: Settings, now: datetime | None = None, *, client: Rasa
             waiting = waiting & (Case.created_at <= now - timedelta(minutes=settings.live_chat_wait_minutes))
         stuck = (Case.status == "closed") & (Case.outcome == HANDING_BACK) & (Case.closed_at <= now - SWEEP_LEASE)
         due = session.execute(
-            select(Case.id, Case.sender_id).where(Case.kind == KIND_LIVE, or_(waiting, stuck)).order_by(Case.urgent.desc(), Case.id)
+            select(Case.id, Case.sender_id).where(Case.kind == KIND_LIVE, or_(waiting, stuck)).order_by(Case.priority_rank, Case.id)
         ).all()
     if not due:
         return 0

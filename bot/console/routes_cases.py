@@ -1,11 +1,13 @@
-"""The queue and cases: GET /, GET /cases/<id>, GET /cases/<id>/transcript (the case page
-refreshes it every few seconds), POST /cases/<id>/note and /cases/<id>/called-back."""
+"""The queue and cases: GET / (most urgent first, with waiting times and targets), GET
+/queue/updates.json (urgent cases waiting: the open queue page polls it to announce new ones),
+GET /cases/<id>, GET /cases/<id>/transcript (the case page refreshes it every few seconds),
+POST /cases/<id>/note and /cases/<id>/called-back."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
-from sanic import Sanic
+from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
@@ -13,13 +15,30 @@ from sqlalchemy.orm import Session
 from bot import handoff
 from bot.console.case_page import DONE, case_or_404, error_page, render_case, transcript
 from bot.console.web import in_thread, render, see_other, staff_page
-from bot.referrals import cases
+from bot.referrals import cases, priority
 from bot.referrals.models import KIND_LIVE, KINDS, STATUSES, Case
+from bot.settings import Settings
 from bot.staff import audit
 
 MAX_NOTE_CHARS = 4000
 # A refreshing transcript is audited once per worker and case in this many minutes, not every few seconds.
 TRANSCRIPT_AUDIT_MINUTES = 10
+# The queue's announcements: the cursor handed back reaches this far into the past, so a case
+# committed just after a poll read the table is still found by the next (the page skips repeats).
+UPDATES_OVERLAP = timedelta(minutes=2)
+
+
+def _timing(case: Case, now: datetime, settings: Settings) -> dict[str, Any]:
+    """What the queue shows of a case's response time: waiting so far, or time to first response;
+    its priority's target (minutes); and how far over the target it is (None within it)."""
+    return {
+        "waiting": priority.waiting(case, now), "answered": priority.response_time(case),
+        "target": priority.target_minutes(case.priority, settings), "over": priority.breached(case, now, settings),
+    }
+
+
+def _cursor(now: datetime) -> str:
+    return (now - UPDATES_OVERLAP).isoformat(timespec="seconds")
 
 
 @staff_page()
@@ -38,15 +57,49 @@ async def queue(request: Request) -> HTTPResponse:
             )
             counts = cases.counts_by_status(session=db)
             live_waiting = len(cases.queue(session=db, status="new", kind=KIND_LIVE))
-            now = datetime.utcnow()
+            now, settings = datetime.utcnow(), request.app.ctx.settings
             return render(
                 request, "queue.html", cases=found, counts=counts, status_filter=status, kind=kind, who=who,
                 statuses=STATUSES, kinds=KINDS, live_waiting=live_waiting,
                 on_shift=bool(user.on_shift_until and user.on_shift_until > now), anyone_on_shift=handoff.staff_on_shift(session=db),
-                shift_hours=request.app.ctx.settings.shift_hours,
+                shift_hours=settings.shift_hours, timing={case.id: _timing(case, now, settings) for case in found},
+                summary=priority.summary(session=db, settings=settings, now=now),
+                urgent_waiting=priority.urgent_waiting(session=db), cursor=_cursor(now),
             )
 
     return await in_thread(request, page)
+
+
+@staff_page(background=True)
+async def queue_updates(request: Request) -> HTTPResponse:
+    """Urgent cases waiting for a first response (all, for the page's title), and those made or
+    raised since `since` (an ISO time: the `cursor` of the last answer), for the open queue page
+    to announce. Only reference, priority, reason, kind and when: never a name, number or text."""
+    db = request.ctx.db
+    since = None
+    if request.args.get("since"):
+        try:
+            since = datetime.fromisoformat(request.args.get("since"))
+        except ValueError:
+            return response.json({"error": "since must be a time such as 2026-12-01T14:07:00"}, status=400)
+        if since.tzinfo is not None:  # stored times are UTC without a zone
+            since = since.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def work() -> HTTPResponse:
+        with db.begin():
+            now, found = datetime.utcnow(), priority.urgent_waiting(session=db)
+            fresh = [case for case in found if since is None or case.updated_at >= since]
+            return response.json({
+                "cursor": _cursor(now), "urgent_waiting": len(found),
+                "cases": [
+                    {"id": case.id, "reference": case.reference, "priority": case.priority, "reason": case.priority_reason,
+                     "reason_words": priority.reason_words(case.priority_reason), "kind": case.kind,
+                     "created": case.created_at.isoformat(timespec="seconds")}
+                    for case in fresh
+                ],
+            })
+
+    return await in_thread(request, work)
 
 
 @staff_page()
@@ -120,6 +173,7 @@ def _called_back(db: Session, case: Case, request: Request) -> str:
 def register(app: Sanic) -> None:
     """Add the queue and case routes to the console."""
     app.add_route(queue, "/", methods=["GET"], name="queue")
+    app.add_route(queue_updates, "/queue/updates.json", methods=["GET"], name="queue_updates")
     app.add_route(case_page, "/cases/<case_id:int>", methods=["GET"], name="case_page")
     app.add_route(transcript_part, "/cases/<case_id:int>/transcript", methods=["GET"], name="transcript_part")
     app.add_route(_change("note", _note), "/cases/<case_id:int>/note", methods=["POST"], name="case_note")

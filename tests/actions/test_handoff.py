@@ -136,3 +136,20 @@ def test_an_action_waiting_on_the_database_does_not_hold_up_the_event_loop(on_sh
         holder.close()
     assert ticks == 20 and [e["event"] for e in events] == ["pause"]
     assert responses(dispatcher) == ["utter_handoff_waiting"]
+
+
+def test_a_live_chat_asked_for_in_distress_waits_as_high_priority(on_shift, session_for, dispatcher):
+    base = tracker()
+    distress = {"event": "user", "text": "i cant cope", "message_id": "d", "input_channel": "webchat",
+                "parse_data": {"intent": {"name": "express_distress"}, "entities": [], "text": "i cant cope", "message_id": "d"}}
+    events = [distress, {"event": "action", "name": "utter_express_distress"}, *base.events]
+    run(ActionHandoff(), Tracker(base.sender_id, base.slots, base.latest_message, events, False, None, {}, "action_listen"), dispatcher)
+    with session_for() as s:
+        case = s.execute(select(Case)).scalar_one()
+        assert (case.kind, case.priority, case.priority_rank, case.priority_reason) == ("live", "high", 1, "express_distress")
+
+
+def test_a_live_chat_without_risk_is_normal(on_shift, session_for, dispatcher):
+    run(ActionHandoff(), tracker(), dispatcher)
+    with session_for() as s:
+        assert s.execute(select(Case.priority, Case.priority_reason)).one() == ("normal", None)
