@@ -101,18 +101,26 @@ async def _hand_back(request: Request, case_id: int, sender_id: str | None) -> b
 
 @staff_page()
 async def close(request: Request, case_id: int) -> HTTPResponse:
-    """Close a case, handing a live chat back to the assistant first."""
+    """Close a case with its outcome (needed to end a live chat), handing a live chat back to
+    the assistant first. What the worker wrote and chose is put back when it is not done."""
     db, user = request.ctx.db, request.ctx.user
     outcome = (request.form.get("outcome") or "")[:2000]
+    outcome_code = (request.form.get("outcome_code") or "")[:30]
+    form = {"outcome": outcome, "outcome_code": outcome_code}
     force = request.form.get("force") == "yes"
 
     def check():
         with db.begin():
             case = case_or_404(db, case_id)
             try:
-                return handoff.hand_back_target(case.id, session=db), None
+                target = handoff.hand_back_target(case.id, session=db)
             except cases.CaseError as exc:  # already closed
                 return None, render_case(request, case, status=409, error=str(exc))
+            try:
+                cases.check_outcome_code(case, outcome_code)  # before the chat is handed back
+            except cases.CaseError as exc:
+                return None, render_case(request, case, status=400, error=str(exc), close_form=form)
+            return target, None
 
     sender_id, problem = await in_thread(request, check)
     if problem is not None:
@@ -122,7 +130,7 @@ async def close(request: Request, case_id: int) -> HTTPResponse:
 
         def kept_open() -> HTTPResponse:
             _record(request, "close", case_id, "not closed: hand back failed, assistant unreachable")
-            return error_page(request, case_id, 502, HAND_BACK_FAILED)
+            return error_page(request, case_id, 502, HAND_BACK_FAILED, close_form=form)
 
         return await in_thread(request, kept_open)
 
@@ -131,13 +139,13 @@ async def close(request: Request, case_id: int) -> HTTPResponse:
             with db.begin():
                 case = case_or_404(db, case_id)
                 before = case.status
-                cases.close(case.id, user.id, outcome, session=db)
+                cases.close(case.id, user.id, outcome, session=db, outcome_code=outcome_code)
                 detail = f"status {before}→closed"
                 if handed_back is not None:
                     detail += "; handed back" if handed_back else "; closed anyway: hand back failed"
                 audit.record("close", session=db, user_id=user.id, case_id=case.id, detail=detail)
         except cases.CaseError as exc:
-            return error_page(request, case_id, 409, str(exc))
+            return error_page(request, case_id, 409, str(exc), close_form=form)
         return None
 
     problem = await in_thread(request, work)
