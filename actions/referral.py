@@ -2,6 +2,7 @@
 and cancelling a call back. Thin glue over bot.referrals."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,7 +14,7 @@ from bot import db, erasure, senders
 from bot.actions_support import guarded
 from bot.dialogue import digression, trackers
 from bot.directory import areas
-from bot.referrals import cases, form
+from bot.referrals import cases, concern_form, consent, form, priority
 from bot.referrals.area import knows_place, read_area
 from bot.referrals.consent import CONSENT_VERSION, consent_time, parse_consent_time
 from bot.settings import Settings
@@ -25,7 +26,7 @@ MAX_TRIES = 3
 REFERRAL_SLOTS = (
     "referral_consent", "referral_consent_at", "referral_consent_version", "referral_name", "referral_phone",
     "referral_safe_to_call", "referral_leave_message", "referral_best_time", "referral_note",
-    "referral_confirmed", "referral_outcome",
+    "referral_confirmed", "referral_outcome", *concern_form.SLOTS,
 )
 PHONE_ERRORS = {
     form.NOT_A_NUMBER: "utter_referral_phone_missing",
@@ -71,8 +72,10 @@ class ValidateReferralForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        # Declined, gave up or stopped at the check: nothing more to ask, the form ends.
-        return [] if tracker.get_slot("referral_outcome") else domain_slots
+        # Declined, gave up or stopped at the check: nothing more to ask, the form ends. A concern
+        # for someone inside asks its own questions after consent (bot.referrals.concern_form).
+        concern = bool(tracker.get_slot(concern_form.CONCERN))
+        return [] if tracker.get_slot("referral_outcome") else concern_form.required_slots(domain_slots, concern=concern)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """A question asked instead of an answer is not stored: the form steps aside (the
@@ -89,8 +92,8 @@ class ValidateReferralForm(FormValidationAction):
                 carry_on = digression.resume_answer(text)
                 if carry_on is False:
                     return await self._stop(slot, dispatcher, tracker, domain)
-                if carry_on:
-                    return [SlotSet(slot, None)]  # not an answer: the form asks its question again
+                if carry_on:  # not an answer: the form asks its question again (this form's, not the domain's next)
+                    return await self._then_next_slot({slot: None}, dispatcher, tracker, domain)
             intent = tracker.latest_message.get("intent") or {}
             if digression.is_digression(intent.get("name"), intent.get("confidence"), text) and not form.reads_as_answer(
                 slot, text, known_place=slot == "area" and knows_place(text)
@@ -130,7 +133,8 @@ class ValidateReferralForm(FormValidationAction):
     def validate_referral_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         answer = form.parse_yes_no(str(value))
         if answer is True:
-            return {"referral_consent": "yes", "referral_consent_at": consent_time(), "referral_consent_version": CONSENT_VERSION}
+            version = consent.version_for(bool(tracker.get_slot(concern_form.CONCERN)))
+            return {"referral_consent": "yes", "referral_consent_at": consent_time(), "referral_consent_version": version}
         if answer is False:
             return {"referral_consent": "no", "referral_outcome": "declined"}
         return self._retry("referral_consent", "utter_referral_yes_no_invalid", dispatcher, tracker)
@@ -178,6 +182,8 @@ class ValidateReferralForm(FormValidationAction):
         return {"referral_best_time": best}
 
     def validate_area(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") in concern_form.QUESTIONS:  # "durham" was the prison, not their area
+            return {"area": concern_form.value_before_latest_message(tracker.events, "area")}
         answer = read_area(value, asked=tracker.get_slot("requested_slot") == "area")
         if answer.ask_again:
             return self._retry("area", None, dispatcher, tracker)  # the form asks again (once, not twice)
@@ -191,6 +197,23 @@ class ValidateReferralForm(FormValidationAction):
         if note is None:
             return self._retry("referral_note", "utter_referral_note_too_long", dispatcher, tracker)
         return {"referral_note": note}
+
+    def _concern(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        entities = {name: trackers.latest_entity(tracker, name) for name in ("prison", "concern_kind")}
+        answer = concern_form.read(slot, str(value), entities=entities)
+        return self._retry(slot, answer.response, dispatcher, tracker) if answer.retry else answer.values
+
+    def validate_referral_concern_prison(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._concern("referral_concern_prison", value, dispatcher, tracker)
+
+    def validate_referral_concern_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._concern("referral_concern_name", value, dispatcher, tracker)
+
+    def validate_referral_concern_kind(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._concern("referral_concern_kind", value, dispatcher, tracker)
+
+    def validate_referral_concern_last_heard(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._concern("referral_concern_last_heard", value, dispatcher, tracker)
 
     def validate_referral_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         answer = form.parse_yes_no(str(value))
@@ -212,7 +235,8 @@ class ActionAskReferralConsent(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(
-            response="utter_ask_referral_form_referral_consent", retention_days=str(Settings.from_env().case_retention_days)
+            response=consent.response_for(bool(tracker.get_slot(concern_form.CONCERN))),
+            retention_days=str(Settings.from_env().case_retention_days),
         )
         return []
 
@@ -264,6 +288,8 @@ class ActionAskReferralConfirmed(Action):
             leave_message=slot("referral_leave_message") == "yes", best_time=slot("referral_best_time"),
             area=slot("area"), summary=summary_for(tracker, note=slot("referral_note") or None),
         )
+        if slot(concern_form.CONCERN):  # what they said about the worry, just before the rest
+            dispatcher.utter_message(response="utter_referral_concern_details", **concern_form.details_values(tracker.slots))
         dispatcher.utter_message(response="utter_ask_referral_form_referral_confirmed", referral_details=listed)
         return []
 
@@ -303,7 +329,10 @@ class ActionSubmitReferral(Action):
             summary=summary_for(tracker, note=slot("referral_note") or None) or None,
             topic=form.main_topic(trackers.user_intents(tracker)),
             audience=slot("audience"),
+            **concern_form.case_fields(tracker.slots),
         )
+        level, reason = priority.assess(tracker.events, concern=request.concern)
+        request = replace(request, priority=level, priority_reason=reason)
         try:
             reference = await db.run(
                 lambda session: cases.create_callback(request, session=session)[0].reference,

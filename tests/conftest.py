@@ -111,7 +111,8 @@ def make_tracker() -> Callable[..., Tracker]:
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    path = ROOT / "models" / "current.tar.gz"
+    """The trained model the end-to-end tests serve: models/current.tar.gz, or FC_TEST_MODEL."""
+    path = Path(os.environ.get("FC_TEST_MODEL") or ROOT / "models" / "current.tar.gz")
     if not path.exists():
         pytest.skip("no trained model: run `make train`")
     return path

@@ -61,6 +61,9 @@ ACTION_VALUES = {
     "last_topic": "someone's safety in prison",
     # the answers cut short for the list to confirm (bot/referrals/form.py details)
     "shown_name": "x" * 24, "shown_best_time": "x" * 24, "shown_area": "x" * 24, "shown_summary": "x" * 38,
+    # a concern for someone inside, read back before the list (bot/referrals/concern_form.py details_values)
+    "shown_prison": "Hydebank Wood Secure College and Women's Prison",  # the register's longest name
+    "shown_concern_name": "x" * 24, "concern_kind_words": "threats or bullying", "shown_last_heard": "x" * 24,
 }
 # Responses that state no facts: greetings, questions back, acknowledgements.
 NO_FACTS = {

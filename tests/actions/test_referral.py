@@ -407,9 +407,10 @@ def test_a_low_confidence_topic_is_an_answer(dispatcher):
 
 @pytest.mark.parametrize("reply", ["carry on", "yes", "Go on then", "ok", "/affirm"])
 def test_carry_on_asks_the_question_again(dispatcher, reply):
-    got = validate(offered(form_tracker("referral_name", reply, intent="affirm")), dispatcher)
-    # The answer "carry on" is not kept; Rasa's form then asks for the first empty slot again.
-    assert got == {"referral_name": None}
+    got = validate(offered(form_tracker("referral_name", reply, intent="affirm", slots={"referral_consent": "yes"})), dispatcher)
+    # The answer "carry on" is not kept; the form asks the same question again (its own next
+    # question, never a concern question the domain lists: bot/referrals/concern_form.py).
+    assert got == {"referral_name": None, "requested_slot": "referral_name"}
     assert not dispatcher.messages
 
 
@@ -445,3 +446,20 @@ def test_another_question_after_the_offer_is_answered_too(dispatcher):
 def test_forget_it_stops_at_any_question_whatever_the_intent(dispatcher, asking, text):
     got = validate(form_tracker(asking, text, intent="deny"), dispatcher)
     assert got["referral_outcome"] == "stopped" and got[asking] is None and got["requested_slot"] is None
+
+
+# --- risk first --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("said, expected", [
+    (("risk_prisoner", "im scared they will hurt him in there"), ("urgent", 0, "risk_prisoner")),
+    (("express_distress", "i cant cope with any of this"), ("high", 1, "express_distress")),
+    (("ask_money", "can i get help with costs"), ("normal", 2, None)),
+])
+def test_the_call_back_carries_the_priority_of_the_conversation(db_env, session_for, dispatcher, said, expected):
+    tracker = form_tracker(slots=dict(COMPLETE), history=HISTORY[:2] + [said, ("request_callback", "ring me"), ("affirm", "yes")],
+                           message_id="confirm-risk", intent="affirm")
+    run(ActionSubmitReferral(), tracker, dispatcher)
+    assert responses(dispatcher) == ["utter_referral_sent"]
+    with session_for() as s:
+        case = s.execute(select(Case)).scalar_one()
+        assert (case.priority, case.priority_rank, case.priority_reason) == expected

@@ -1,5 +1,5 @@
 """The rules that overrule the intent classifier: the safety net, another language, sensitive flows
-only on a clear request, and short answers read as `inform`."""
+only on a clear request, and short answers read as `inform` (or a bare "skip" as `deny`)."""
 from __future__ import annotations
 
 import logging
@@ -117,12 +117,26 @@ _FILLER = frozenset(
 )
 
 
+# Words that can sit around "skip" without asking for more than leaving one question out.
+_SKIP_FILLER = frozenset("skip please pls plz just it that this one question for now thanks thank you ta ok okay i id ill can we".split())
+
+
+def is_bare_skip(text: str) -> bool:
+    """'skip', 'skip it', 'skip that one please'; not 'can we skip the whole form'."""
+    words = normalise_mapped(text).text.split() if not text.startswith("/") else []
+    return "skip" in words and all(w in _SKIP_FILLER for w in words)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ShortAnswerClassifier(RuleComponent):
-    """Reads a short reply made only of facts ("Stockton", "his nan", "14", "on remand") as `inform`.
+    """Reads a short reply made only of facts ("Stockton", "his nan", "14", "on remand") as `inform`,
+    and a bare "skip" ("skip it", "skip that one please") as `deny`.
 
     Replies to "which area?" or "how old are they?" are too short for the
-    classifier to place reliably; what they contain is clear from the entities.
+    classifier to place reliably; what they contain is clear from the entities. "Skip" is what the
+    form's optional questions invite ("or say 'skip'"): leaving that question out, like "no", not
+    stopping the form (the classifier, with "can we skip the whole form" among its examples of
+    stop_referral, reads a bare "skip" as stopping).
     """
 
     MAX_WORDS = 6
@@ -130,6 +144,9 @@ class ShortAnswerClassifier(RuleComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
+            if is_bare_skip(text) and intent_name(message) not in SAFETY_INTENTS:
+                set_intent(message, "deny")
+                continue
             # A need ("housing in Durham") is a request, not a fact about the asker.
             entities = [e for e in message.get(ENTITIES) or [] if e[ENTITY_ATTRIBUTE_TYPE] != "need"]
             if text.startswith("/") or not entities or intent_name(message) in SAFETY_INTENTS:

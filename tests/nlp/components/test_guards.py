@@ -67,6 +67,17 @@ def test_short_answers_become_inform(storage, context, text, entities, expected,
     assert msg.get(INTENT)["name"] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("skip", "deny"), ("Skip it please", "deny"), ("ok skip that one", "deny"),  # what the form's questions invite
+    ("can we skip the whole form", "stop_referral"), ("skip the whole thing, stop", "stop_referral"),  # stopping, as before
+    ("/stop_referral", "stop_referral"),
+])
+def test_a_bare_skip_is_no_to_one_question_not_stopping_the_form(storage, context, text, expected, message):
+    classifier = ShortAnswerClassifier.create({}, storage, Resource("short"), context)
+    (msg,) = classifier.process([message(text, intent="stop_referral", confidence=0.85)])
+    assert msg.get(INTENT)["name"] == expected
+
+
 def test_an_override_is_not_undone_by_the_fallbacks_ambiguity_check(storage, context, message):
     """The classifier was sure of out_of_scope (0.97); the short-answer rule makes it inform. The
     ranking below keeps its order at half confidence, so top two are never within 0.05."""
