@@ -20,6 +20,10 @@
     bot telegram set-webhook [URL] [--drop-pending-updates]   register the Telegram webhook and secret
     bot telegram webhook-info | delete-webhook
     bot channels prune [--days N]          forget provider message ids older than N days (default 7)
+    bot insights update [--max-seconds N]  bring the conversation summaries up to date (the schedule does it too)
+    bot review export [--out FILE] [--all] [--since DATE]
+                                           reviewers' labelled messages as Rasa NLU YAML (not exported yet,
+                                           or --all), to add to data/nlu
 """
 from __future__ import annotations
 
@@ -29,12 +33,13 @@ import dataclasses
 import getpass
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from bot import db, handoff, retention
+from bot.insights import nlu_export, summary
 from bot.directory import areas, oruk, records, search, seed
 from bot.directory import audit as directory_audit
 from bot.directory.taxonomy import AUDIENCE_ELIGIBILITY, NEEDS
@@ -65,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_cmd.add_parser("upgrade", help="create or update the schema (Alembic)")
     _add_directory_commands(sub)
     _add_staff_commands(sub)
+    _add_review_commands(sub)
 
     data = sub.add_parser("data", help="data rights and retention").add_subparsers(dest="action", required=True)
     purge = data.add_parser("purge", help="erasure requests, then conversations and cases past their retention")
@@ -107,6 +113,17 @@ def _add_directory_commands(sub: argparse._SubParsersAction) -> None:
     find.add_argument("--page", type=int, default=1)
 
 
+def _add_review_commands(sub: argparse._SubParsersAction) -> None:
+    insights = sub.add_parser("insights", help="conversation summaries").add_subparsers(dest="action", required=True)
+    upd = insights.add_parser("update", help="read the tracker store's new events into the conversation summaries")
+    upd.add_argument("--max-seconds", type=float, help="stop after about this long (the rest is read next time)")
+    rv = sub.add_parser("review", help="conversation review").add_subparsers(dest="action", required=True)
+    exp = rv.add_parser("export", help="reviewers' labelled messages as Rasa NLU training data (YAML)")
+    exp.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (default: stdout)")
+    exp.add_argument("--all", action="store_true", help="every label, also those exported before")
+    exp.add_argument("--since", type=_iso_date, help="only labels given on or after this date, YYYY-MM-DD")
+
+
 def _add_staff_commands(sub: argparse._SubParsersAction) -> None:
     staff = sub.add_parser("staff", help="staff console accounts").add_subparsers(dest="action", required=True)
     add = staff.add_parser("add-user", help="make an account (asks for the password twice)")
@@ -132,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.group == "db":
         print("database schema is up to date")
         return 0
-    run_group = {"staff": _staff, "data": _data, "handoff": _handoff, "directory": _directory}[args.group]
+    run_group = {"staff": _staff, "data": _data, "handoff": _handoff, "directory": _directory, "insights": _insights,
+                 "review": _review}[args.group]
     return run_group(args, url)
 
 
@@ -161,6 +179,29 @@ def _data(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
+def _insights(args: argparse.Namespace, url: str) -> int:
+    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    print(f"tracker events read into the conversation summaries: {summary.run_once(settings, budget_seconds=args.max_seconds)}")
+    return 0
+
+
+def _review(args: argparse.Namespace, url: str) -> int:
+    """`bot review export`: the YAML to --out or stdout, what was skipped to stderr (audited, counts only)."""
+    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    since = datetime.combine(args.since, datetime.min.time()) if args.since else None
+    with _session(url) as session, session.begin():
+        done = nlu_export.export_labels(
+            tracker_engine=db.engine_for(settings.tracker_store_url), session=session, since=since, everything=args.all,
+        )
+        if args.out:
+            args.out.write_text(done.yaml, encoding="utf-8")
+        audit.record_system("review_export", f"{done.counts()} (as {getpass.getuser()})", session=session)
+    if not args.out:
+        sys.stdout.write(done.yaml)
+    print(f"{done.counts()}" + (f"; written to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
 def _handoff(args: argparse.Namespace, url: str) -> int:
     settings = dataclasses.replace(Settings.from_env(), database_url=url)
     print(f"live chats handed back to the assistant: {asyncio.run(handoff.sweep(settings))}")
@@ -181,15 +222,28 @@ def _directory(args: argparse.Namespace, url: str) -> int:
 
 
 def _load_seed(args: argparse.Namespace, session: Session) -> None:
-    counts = seed.load_seed(session)
-    print(f"seed services: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged")
+    kept: list = []
+    counts = seed.load_seed(session, kept=kept)
+    for conflict in kept:
+        print(f"conflict: {conflict}")
+    print(f"seed services: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged"
+          f"{_kept(kept)}")
 
 
 def _import(args: argparse.Namespace, session: Session) -> None:
     report = oruk.import_file(session, args.file, progress=sys.stderr.isatty())
     for note in report.notes[:20]:
         print(f"note: {note}", file=sys.stderr)
-    print(f"{args.file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+    for conflict in report.conflicts:
+        print(f"conflict: {conflict}")
+    print(f"{args.file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged{_kept(report.conflicts)}")
+
+
+def _kept(conflicts: list) -> str:
+    """The end of an import's summary: values staff vouched for since the file's check, kept."""
+    if not conflicts:
+        return ""
+    return f"; {len(conflicts)} value(s) staff changed or checked more recently kept (listed above as conflict:)"
 
 
 def _export(args: argparse.Namespace, session: Session) -> None:

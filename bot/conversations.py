@@ -9,10 +9,10 @@ action_name, data) directly. Nothing here logs what people wrote.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, inspect, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, select
 from sqlalchemy.engine import Engine
 
 from bot.dialogue.follow_up import is_reread
@@ -33,12 +33,26 @@ events = Table(
 
 @dataclass(frozen=True)
 class Line:
-    """One line of a transcript. `who` is "user", "bot", "worker" or "system"."""
+    """One line of a transcript. `who` is "user", "bot", "worker" or "system". A person's
+    message also carries Rasa's timestamp (which names it) and the intent it was read as."""
 
     at: datetime
     who: str
     text: str
     worker: str | None = None
+    timestamp: float | None = None
+    intent: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What deleting conversations did: events deleted, and the highest event id in the table
+    before and after (SQLite gives a deleted top id to the next event: bot.insights.summary)."""
+
+    events: int
+    top_before: int
+    top_after: int
 
 
 def create_table(engine: Engine) -> None:
@@ -74,8 +88,14 @@ def transcript(sender_id: str, *, engine: Engine) -> list[Line]:
             event = json.loads(data or "{}")
             at = event_time(timestamp)
             if type_name == "user":
+                intent = (event.get("parse_data") or {}).get("intent") or {}
+                read = {"intent": intent.get("name"), "confidence": intent.get("confidence")}
                 if not is_reread(event):
-                    lines.append(Line(at, "user", event.get("text") or ""))
+                    lines.append(Line(at, "user", event.get("text") or "", timestamp=timestamp, **read))
+                else:  # the message shown once, with what it was read as in the end
+                    last = max((i for i, line in enumerate(lines) if line.who == "user"), default=None)
+                    if last is not None:
+                        lines[last] = replace(lines[last], **read)
             elif type_name == "bot":
                 text = event.get("text") or ""
                 buttons = (event.get("data") or {}).get("buttons") or []
@@ -104,5 +124,20 @@ def is_paused(sender_id: str, *, engine: Engine) -> bool:
 
 def erase(sender_id: str, *, engine: Engine) -> int:
     """Delete a conversation from the tracker store. Returns the number of events deleted."""
-    with engine.begin() as connection:
-        return connection.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount or 0
+    return delete_conversations([sender_id], engine=engine).events
+
+
+def delete_conversations(sender_ids: list[str], *, engine: Engine, batch: int = 500) -> Deleted:
+    """Delete these conversations from the tracker store in one transaction (`batch` sender ids
+    a statement), noting the highest event id before and after."""
+    top = select(func.coalesce(func.max(events.c.id), 0))
+    deleted = 0
+    # SQLite: BEGIN IMMEDIATE (bot.db), so reading the top id first cannot make the delete fail
+    # when Rasa writes in between; nothing is written until the delete either way.
+    with engine.execution_options(sqlite_immediate=True).begin() as connection:
+        top_before = connection.execute(top).scalar_one()
+        for start in range(0, len(sender_ids), batch):
+            chunk = sender_ids[start : start + batch]
+            deleted += connection.execute(delete(events).where(events.c.sender_id.in_(chunk))).rowcount or 0
+        top_after = connection.execute(top).scalar_one()
+    return Deleted(deleted, top_before, top_after)

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.conversations import epoch, erase, events
+from bot.conversations import delete_conversations, epoch, events
+from bot.insights import summary
 from bot.locks import LockBusy, conversation_lock
 from bot.referrals.cases import erase_person
 from bot.referrals.form import national_format
@@ -47,6 +48,15 @@ def _written_back(sender_id: str, erased_at: datetime, *, engine: Engine) -> boo
     query = select(events.c.id).where(events.c.sender_id == sender_id, events.c.timestamp <= epoch(erased_at)).limit(1)
     with engine.connect() as connection:
         return connection.execute(query).first() is not None
+
+
+def _erase(sender_id: str, *, engine: Engine, session: Session) -> None:
+    """Delete the conversation from the tracker store, then its summary, review tags and labels
+    (bot.insights.summary, told which event ids went). The tracker store first: when it is the
+    same SQLite file, `session` must not hold the write lock while another connection deletes."""
+    deleted = delete_conversations([sender_id], engine=engine)
+    summary.forget([sender_id], session=session)
+    summary.events_deleted(deleted, session=session)
 
 
 def _pending(model, *, session: Session, before: datetime) -> list:
@@ -78,18 +88,19 @@ def process_erasures(
     for request in pending:
         erase_person(request.sender_id, session=session)
         if tracker_engine is None:
+            summary.forget([request.sender_id], session=session)  # its summary, review tags and labels
             blocked += 1
             continue
         if lock_store is not None:
             try:
                 with conversation_lock(lock_store, request.sender_id):
-                    erase(request.sender_id, engine=tracker_engine)
+                    _erase(request.sender_id, engine=tracker_engine, session=session)
             except LockBusy:
                 waiting += 1
                 continue
             erased += 1
         elif request.erased_at is None or _written_back(request.sender_id, request.erased_at, engine=tracker_engine):
-            erase(request.sender_id, engine=tracker_engine)
+            _erase(request.sender_id, engine=tracker_engine, session=session)
             request.erased_at = now
             erased += 1
             waiting += 1

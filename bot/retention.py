@@ -11,6 +11,9 @@
    SMS menus (sms_menu) older than that go too.
 4. Closed and cancelled cases are deleted CASE_RETENTION_DAYS after closing; open cases
    nobody has touched for CASE_RETENTION_DAYS are deleted too (counted first).
+
+An erased or purged conversation's summary, review tags and labels go with it
+(bot.insights.summary.forget); the schedule also keeps the summaries current.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot import conversations, db, erasure, handoff, locks
 from bot.conversations import events
+from bot.insights import summary
 from bot.referrals import cases
 from bot.referrals.counts import store_counts
 from bot.referrals.models import OPEN_STATUSES, Case, OutboxMessage, sms_menu
@@ -81,7 +85,9 @@ def purge_conversations(
     """Erase conversations whose last event is older than N days, keeping anonymous counts.
 
     The counts are added to `usage_count` in `session` (committed here, before the events are
-    deleted: the worst a crash between the two can do is count a conversation twice).
+    deleted: the worst a crash between the two can do is count a conversation twice). Their
+    summaries, review tags and labels go with the counts, and again after the events (in case
+    the summaries' update read one back in between).
     """
     cutoff = conversations.epoch((now or datetime.utcnow()) - timedelta(days=older_than_days))
     with tracker_engine.connect() as connection:
@@ -96,10 +102,12 @@ def purge_conversations(
     for start in range(0, len(old), _BATCH):
         count_conversations(tracker_engine, old[start : start + _BATCH], totals)
     store_counts(totals, session=session)
+    summary.forget(old, session=session)  # with the counts: the summaries, review tags and labels go
     session.commit()
-    with tracker_engine.begin() as connection:
-        for start in range(0, len(old), _BATCH):
-            connection.execute(delete(events).where(events.c.sender_id.in_(old[start : start + _BATCH])))
+    deleted = conversations.delete_conversations(old, engine=tracker_engine, batch=_BATCH)
+    summary.forget(old, session=session)
+    summary.events_deleted(deleted, session=session)
+    session.commit()
     logger.info("purged %d conversations older than %d days", len(old), older_than_days)
     return len(old)
 
@@ -156,9 +164,14 @@ def run_once(settings: Settings, *, settle_seconds: float = 5, now: datetime | N
     return purged
 
 
+# The conversation summaries' share of each scheduled pass (a first read of a big tracker store
+# goes on over the next passes, so erasures are never held up by it).
+SUMMARY_BUDGET_SECONDS = 20
+
+
 def schedule(settings: Settings, every_seconds: float = 60) -> threading.Event:
-    """Run `run_once`, and the live-chat sweep (bot.handoff.sweep), every so often in a daemon
-    thread; set the returned event to stop."""
+    """Run `run_once`, the live-chat sweep (bot.handoff.sweep) and the conversation summaries'
+    update (bot.insights.summary) every so often in a daemon thread; set the returned event to stop."""
     stop = threading.Event()
 
     def loop() -> None:
@@ -172,6 +185,10 @@ def schedule(settings: Settings, every_seconds: float = 60) -> threading.Event:
                 asyncio.run(handoff.sweep(settings))
             except Exception as error:
                 logger.error("live-chat sweep failed (%s); will try again", type(error).__name__)
+            try:
+                summary.run_once(settings, budget_seconds=SUMMARY_BUDGET_SECONDS)
+            except Exception as error:
+                logger.error("conversation summaries' update failed (%s); will try again", type(error).__name__)
 
     threading.Thread(target=loop, name="retention", daemon=True).start()
     return stop

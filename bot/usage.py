@@ -15,17 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.conversations import event_time, events
 from bot.dialogue.follow_up import is_reread
-from bot.directory.areas import find_council
+from bot.insights.reading import count_question, read_slot
 from bot.referrals.counts import Totals, add, monday
 from bot.referrals.models import KIND_CALLBACK, Case, UsageCount
-
-# Intents that are a question about a topic (counted on the statistics page).
-_NOT_TOPICS = {"greet", "goodbye", "thank", "affirm", "deny", "inform", "ask_more_results", "nlu_fallback"}
-
-
-def is_topic(intent: str | None) -> bool:
-    """Whether an intent is a question about a topic (counted per topic)."""
-    return bool(intent) and intent not in _NOT_TOPICS and (intent.startswith("ask_") or intent.startswith("risk_") or intent in {"express_distress", "out_of_scope"})
 
 
 @dataclass
@@ -40,14 +32,7 @@ class _Conversation:
 def _read_user(conversation: _Conversation, timestamp: float | None, intent: str | None, event: dict) -> None:
     """Count a message the person sent under its topic (a message read again counts once)."""
     conversation.first = conversation.first or event_time(timestamp)
-    if is_reread(event) and conversation.last_topic:
-        # the same message read again in context: count what it meant, once
-        conversation.topics[conversation.last_topic] -= 1
-        if not conversation.topics[conversation.last_topic]:
-            del conversation.topics[conversation.last_topic]
-    conversation.last_topic = intent if is_topic(intent) else None
-    if conversation.last_topic:
-        conversation.topics[intent] += 1
+    conversation.last_topic = count_question(conversation.topics, conversation.last_topic, intent, is_reread(event))
 
 
 def _summaries(engine: Engine, sender_ids: list[str] | None = None) -> dict[str, _Conversation]:
@@ -66,14 +51,9 @@ def _summaries(engine: Engine, sender_ids: list[str] | None = None) -> dict[str,
             if type_name == "user":
                 _read_user(conversation, timestamp, intent, event)
                 continue
-            name, value = event.get("name"), event.get("value")
-            if name == "audience" and isinstance(value, str):
-                conversation.audience = value
-            elif name == "area" and isinstance(value, str) and value:
-                if value not in councils:
-                    council = find_council(value)
-                    councils[value] = council.code if council else ""
-                conversation.council = councils[value] or conversation.council
+            conversation.council, conversation.audience = read_slot(
+                event.get("name"), event.get("value"), conversation.council, conversation.audience, councils,
+            )
     return {sender: c for sender, c in found.items() if c.first is not None}
 
 

@@ -69,3 +69,39 @@ def test_telegram_commands_say_what_is_missing(monkeypatch, capsys):
     monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
     assert main(["telegram", "set-webhook", "https://example.org"]) == 1
     assert "set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first" in capsys.readouterr().err
+
+
+def test_insights_update_and_review_export(tmp_path, monkeypatch, capsys):
+    """`bot insights update` reads the tracker store into the summaries; `bot review export`
+    writes the labelled messages as NLU YAML once (again with --all), audited with counts only."""
+    from sqlalchemy import select
+
+    from bot.insights import review
+    from bot.insights.models import ConversationSummary, ReviewLabel
+    from bot.staff.models import AuditEntry
+    from tests.support.conversations import save_conversation
+
+    url = f"sqlite:///{tmp_path / 'fc.db'}"
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("TRACKER_STORE_URL", tracker_url)
+    save_conversation(tracker_url, "sms:+447700900123", [("user", "can he get a parcel at christmas", "nlu_fallback", 0.2),
+                                                         ("action", "utter_default")], started=1_790_000_000)
+    assert main(["--database-url", url, "insights", "update"]) == 0
+    assert "tracker events read into the conversation summaries: 2" in capsys.readouterr().out
+    with db.session_factory(url)() as s, s.begin():
+        assert s.get(ConversationSummary, "sms:+447700900123").fallbacks == 1
+        review.label("sms:+447700900123", 1_790_000_000, "ask_send_property", None, session=s)
+
+    out = tmp_path / "reviewed.yml"
+    assert main(["--database-url", url, "review", "export", "--out", str(out)]) == 0
+    assert "1 example written; written to" in capsys.readouterr().err
+    assert "- intent: ask_send_property\n  examples: |\n    - can he get a parcel at christmas\n" in out.read_text()
+    assert main(["--database-url", url, "review", "export"]) == 0
+    printed = capsys.readouterr()
+    assert "nlu: []" in printed.out and "0 examples written" in printed.err
+    assert main(["--database-url", url, "review", "export", "--all", "--since", "2000-01-01"]) == 0
+    assert "christmas" in capsys.readouterr().out
+    with db.session_factory(url)() as s:
+        assert s.execute(select(ReviewLabel.exported_at)).scalar_one() is not None
+        details = [e.detail for e in s.execute(select(AuditEntry).where(AuditEntry.action == "review_export")).scalars()]
+    assert len(details) == 3 and details[0].startswith("1 example written") and not any("+44" in d or "christmas" in d for d in details)
