@@ -1,236 +1,187 @@
-"""The statistics page: anonymous counts from bot.usage, filtered and summed by
-week, region, council, topic and audience, a bar chart drawn as SVG, and CSV.
+"""The statistics page: the measures (bot.insights.measures) as they may be shown
+(bot.insights.disclosure), labelled and sorted for people, charts drawn as SVG
+(bot.console.stats_charts), and the same figures as CSV.
 
-A usage row with topic "" counts each conversation once; a row with a topic counts the
-conversations that asked about it (one conversation can ask about several topics). So
-"conversations" sums the topic-less rows unless a topic is chosen. Nothing here names a
-person: the rows hold no sender, name, phone or text.
+Counts from 1 to 4 read "<5" and cells held back so that a small one cannot be worked out read
+"—" ("withheld" in the CSV). Tables are sorted by what is shown: hidden cells sort last, by
+name, so the order gives no hidden number away. Nothing here names a person.
 """
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
-from bot.geo import gazetteer
-from bot.usage import UsageRow
+from bot.console.stats_charts import Chart, RateChart, rate_chart, weekly_chart
+from bot.insights.disclosure import OTHER_TOPICS, Cell, Protected, Rate, Row, TimingRow, protect
+from bot.insights.labels import NO_TOPIC, NOT_GIVEN, channel_label, council_name, region_of, topic_label
+from bot.insights.measures import Filters, Measures
+from bot.referrals.counts import monday
+from bot.referrals.models import OUTCOME_LABELS
 
-NOT_GIVEN = "Not given"
+__all__ = ["Filters", "Report", "build", "council_name", "filters_from_args", "region_of", "to_csv", "topic_label"]
 
-
-@dataclass(frozen=True)
-class Filters:
-    week_from: str = ""  # ISO dates; a row's week is the date of its Monday
-    week_to: str = ""
-    region: str = ""
-    council: str = ""
-    topic: str = ""
-    audience: str = ""
-
-    @classmethod
-    def from_args(cls, args) -> "Filters":
-        def get(name: str, limit: int = 80) -> str:
-            return (args.get(name) or "").strip()[:limit]
-
-        week_from, week_to = get("from", 10), get("to", 10)
-        return cls(_iso_or_blank(week_from), _iso_or_blank(week_to), get("region"), get("council", 10), get("topic", 60), get("audience", 20))
-
-    def query(self) -> dict[str, str]:
-        names = {"week_from": "from", "week_to": "to"}
-        return {names.get(k, k): v for k, v in self.__dict__.items() if v}
+OUTCOMES = OUTCOME_LABELS  # the same words as on the case page
 
 
-def _iso_or_blank(text: str) -> str:
+def filters_from_args(args) -> Filters:
+    """The filters from the page's query string (bad dates are ignored; a date means its week)."""
+    def get(name: str, limit: int = 80) -> str:
+        return (args.get(name) or "").strip()[:limit]
+
+    return Filters(_week_or_blank(get("from", 10)), _week_or_blank(get("to", 10)), get("region"), get("council", 10),
+                   get("topic", 60), get("audience", 20), get("channel", 40))
+
+
+def _week_or_blank(text: str) -> str:
     try:
-        return date.fromisoformat(text).isoformat()
+        return monday(date.fromisoformat(text))
     except ValueError:
         return ""
-
-
-def council_name(code: str) -> str:
-    """A council's name from its code ("Not given" for none)."""
-    if not code:
-        return NOT_GIVEN
-    try:
-        return gazetteer().council(code).name
-    except KeyError:
-        return code
-
-
-def region_of(code: str) -> str:
-    """The English region, or the nation outside England, of a council code."""
-    if not code:
-        return NOT_GIVEN
-    try:
-        council = gazetteer().council(code)
-    except KeyError:
-        return NOT_GIVEN
-    return council.region if council.nation == "England" and council.region else council.nation
-
-
-def topic_label(topic: str) -> str:
-    """An intent as a topic people read ("ask_visit_costs" -> "visit costs")."""
-    if not topic:
-        return NOT_GIVEN
-    return topic.removeprefix("ask_").replace("_", " ")
-
-
-@dataclass
-class Totals:
-    conversations: int = 0
-    questions: int = 0
-    referrals: int = 0
-
-
-@dataclass
-class Bar:
-    label: str
-    x: float
-    conversations: int
-    referrals: int
-    conversations_y: float
-    conversations_h: float
-    referrals_y: float
-    referrals_h: float
-
-
-@dataclass
-class Chart:
-    width: int
-    height: int
-    top: int
-    bottom: int
-    max_value: int
-    bar_width: float
-    bars: list[Bar] = field(default_factory=list)
-    ticks: list[tuple[float, int]] = field(default_factory=list)
 
 
 @dataclass
 class Report:
     filters: Filters
-    total: Totals
-    by_week: list[tuple[str, Totals]]
-    by_region: list[tuple[str, Totals]]
-    by_council: list[tuple[str, str, Totals]]  # code, name, totals
-    by_topic: list[tuple[str, Totals]]
-    by_audience: list[tuple[str, Totals]]
+    total: Row
+    by_week: list[Row]
+    by_region: list[Row]
+    by_council: list[tuple[str, str, Row]]  # code, name, row
+    by_channel: list[Row]
+    by_audience: list[Row]
+    by_topic: list[Row]
+    not_understood: list[tuple[str, Cell]]  # label, messages
+    to_claim: list[TimingRow]
+    to_call_back: list[TimingRow]
+    outcomes: list[tuple[str, Cell, Cell]]  # outcome, live chats, call backs
     chart: Chart
+    rates_chart: RateChart
+    problems_chart: RateChart
     regions: list[str]
+    councils: list[tuple[str, str]]
     topics: list[str]
     audiences: list[str]
-    councils: list[tuple[str, str]]
+    channels: list[tuple[str, str]]
 
 
-def filter_rows(rows: list[UsageRow], filters: Filters) -> list[UsageRow]:
-    kept = []
-    for row in rows:
-        if filters.week_from and row.week < filters.week_from:
-            continue
-        if filters.week_to and row.week > filters.week_to:
-            continue
-        if filters.region and region_of(row.council_code) != filters.region:
-            continue
-        if filters.council and row.council_code != filters.council:
-            continue
-        if filters.topic and row.topic != filters.topic:
-            continue
-        if filters.audience and row.audience != filters.audience:
-            continue
-        kept.append(row)
-    return kept
+def _order(rows: dict[str, Row], by: str, label=lambda key: key) -> list[Row]:
+    """Largest shown first; rows whose cell is hidden after them, by name (an order that says
+    nothing about a hidden number)."""
+    return sorted(rows.values(), key=lambda r: (not r.cells[by].shown, -r.cells[by].value if r.cells[by].shown else 0, label(r.key)))
 
 
-def _add(totals: Totals, row: UsageRow, topic_chosen: bool) -> None:
-    # Without a chosen topic, a conversation is counted once: in its topic-less row.
-    if topic_chosen or not row.topic:
-        totals.conversations += row.conversations
-    totals.questions += row.questions
-    totals.referrals += row.referrals
+def _not_understood_label(topic: str) -> str:
+    if topic == OTHER_TOPICS:
+        return "all other topics"
+    return topic_label(topic) if topic else NO_TOPIC
 
 
-def _weeks_between(first: str, last: str) -> list[str]:
-    day, end, weeks = date.fromisoformat(first), date.fromisoformat(last), []
-    while day <= end and len(weeks) < 520:
-        weeks.append(day.isoformat())
-        day += timedelta(days=7)
-    return weeks
+def _outcomes(protected: Protected) -> list[tuple[str, Cell, Cell]]:
+    codes = sorted({code for _, code in protected.outcomes}, key=lambda c: list(OUTCOMES).index(c) if c in OUTCOMES else 99)
+    return [(OUTCOMES.get(code, code.replace("_", " ")), protected.outcomes.get(("live", code), Cell(0)),
+             protected.outcomes.get(("callback", code), Cell(0))) for code in codes]
 
 
-def build(rows: list[UsageRow], filters: Filters) -> Report:
-    """Everything the statistics page shows, from all usage rows and the chosen filters."""
-    chosen = filter_rows(rows, filters)
-    topic_chosen = bool(filters.topic)
-    total = Totals()
-    weeks: dict[str, Totals] = {}
-    regions: dict[str, Totals] = {}
-    councils: dict[str, Totals] = {}
-    topics: dict[str, Totals] = {}
-    audiences: dict[str, Totals] = {}
-    for row in chosen:
-        _add(total, row, topic_chosen)
-        _add(weeks.setdefault(row.week, Totals()), row, topic_chosen)
-        _add(regions.setdefault(region_of(row.council_code), Totals()), row, topic_chosen)
-        _add(councils.setdefault(row.council_code, Totals()), row, topic_chosen)
-        _add(audiences.setdefault(row.audience or NOT_GIVEN, Totals()), row, topic_chosen)
-        if row.topic:
-            _add(topics.setdefault(row.topic, Totals()), row, True)
-    if weeks:
-        for week in _weeks_between(min(weeks), max(weeks)):
-            weeks.setdefault(week, Totals())
-    by_week = sorted(weeks.items())
-    largest = lambda item: (-item[1].conversations, -item[1].referrals, item[0])  # noqa: E731
+def build(measures: Measures) -> Report:
+    """Everything the statistics page shows, from the measures the filters chose."""
+    p = protect(measures)
+    by_week = [p.by_week[week] for week in sorted(p.by_week)]
+    options = measures.options
     return Report(
-        filters=filters,
-        total=total,
+        filters=measures.filters,
+        total=p.total,
         by_week=by_week,
-        by_region=sorted(regions.items(), key=largest),
-        by_council=[(code, council_name(code), t) for code, t in sorted(councils.items(), key=largest)],
-        by_topic=sorted(topics.items(), key=lambda item: (-item[1].questions, item[0])),
-        by_audience=sorted(audiences.items(), key=largest),
-        chart=chart(by_week),
-        regions=sorted({region_of(r.council_code) for r in rows}),
-        topics=sorted({r.topic for r in rows if r.topic}),
-        audiences=sorted({r.audience for r in rows if r.audience}),
-        councils=sorted({(r.council_code, council_name(r.council_code)) for r in rows if r.council_code}, key=lambda c: c[1]),
+        by_region=_order(p.by_region, "conversations"),
+        by_council=[(r.key, council_name(r.key), r) for r in _order(p.by_council, "conversations", council_name)],
+        by_channel=_order(p.by_channel, "conversations", channel_label),
+        by_audience=_order(p.by_audience, "conversations", lambda a: a or NOT_GIVEN),
+        by_topic=_order(p.by_topic, "questions", topic_label),
+        not_understood=[(_not_understood_label(topic), c) for topic, c in p.not_understood],
+        to_claim=p.to_claim,
+        to_call_back=p.to_call_back,
+        outcomes=_outcomes(p),
+        chart=weekly_chart(by_week),
+        rates_chart=rate_chart(by_week, ("containment", "escalation")),
+        problems_chart=rate_chart(by_week, ("fallback", "abandonment")),
+        regions=options.get("region", []),
+        councils=sorted(((code, council_name(code)) for code in options.get("council", [])), key=lambda c: c[1]),
+        topics=options.get("topic", []),
+        audiences=options.get("audience", []),
+        channels=[(c, channel_label(c)) for c in options.get("channel", [])],
     )
 
 
-def chart(by_week: list[tuple[str, Totals]], height: int = 220) -> Chart:
-    """Bars of conversations and referrals per week, as coordinates for an inline SVG."""
-    top, bottom, left, group = 10, 40, 40, 28
-    plot = height - top - bottom
-    max_value = max([t.conversations for _, t in by_week] + [t.referrals for _, t in by_week] + [1])
-    result = Chart(width=left + max(1, len(by_week)) * group + 10, height=height, top=top, bottom=height - bottom,
-                   max_value=max_value, bar_width=group / 2 - 2)
-    for i, (week, t) in enumerate(by_week):
-        x = left + i * group
-        ch, rh = plot * t.conversations / max_value, plot * t.referrals / max_value
-        result.bars.append(Bar(week, x, t.conversations, t.referrals, top + plot - ch, ch, top + plot - rh, rh))
-    for step in range(5):
-        value = round(max_value * step / 4)
-        result.ticks.append((top + plot - plot * value / max_value, value))
-    return result
+COUNT_COLUMNS = ("conversations", "questions", "referrals", "messages", "not_understood", "contained", "escalated",
+                 "form_abandoned", "helpful", "not_helpful")
+RATE_COLUMNS = ("containment_pct", "escalation_pct", "fallback_pct", "abandonment_pct", "helpful_pct")
+TIME_COLUMNS = ("cases", "median_minutes", "p90_minutes", "target_minutes", "within_target_pct")
+CSV_COLUMNS = ("section", "key", "label", *COUNT_COLUMNS, *RATE_COLUMNS, *TIME_COLUMNS)
+_CELL_OF = {"not_understood": "fallbacks", "form_abandoned": "abandoned"}
 
 
-CSV_COLUMNS = ["week", "region", "council_code", "council", "topic", "audience", "conversations", "questions", "referrals"]
+def _count_line(section: str, key: str, label: str, r: Row) -> dict[str, str]:
+    line = {"section": section, "key": key, "label": label}
+    line.update({column: r.cells[_CELL_OF.get(column, column)].csv() for column in COUNT_COLUMNS})
+    line.update({column: r.rates[column.removesuffix("_pct")].csv() for column in RATE_COLUMNS})
+    return line
 
 
-def to_csv(rows: list[UsageRow], filters: Filters) -> str:
-    """The filtered usage rows as CSV. Rows with an empty topic count each conversation once."""
+def _minutes(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
+def _time_lines(section: str, rows: list[TimingRow]) -> list[dict[str, str]]:
+    return [{"section": section, "key": t.priority, "label": t.priority, "cases": t.cases.csv(),
+             "median_minutes": _minutes(t.median) if t.cases.shown else t.cases.csv(),
+             "p90_minutes": _minutes(t.p90) if t.cases.shown else t.cases.csv(),
+             "target_minutes": "" if t.target is None else str(t.target),
+             "within_target_pct": t.within.csv() if t.within else ""} for t in rows]
+
+
+def csv_lines(report: Report) -> list[dict[str, str]]:
+    """The page's figures as rows: one per table row, its section saying which table."""
+    lines = [_count_line("total", "", "all", report.total)]
+    lines += [_count_line("week", r.key, f"week of {r.key}", r) for r in report.by_week]
+    lines += [_count_line("region", r.key, r.key, r) for r in report.by_region]
+    lines += [_count_line("council", code, name, r) for code, name, r in report.by_council]
+    lines += [_count_line("channel", r.key, channel_label(r.key), r) for r in report.by_channel]
+    lines += [_count_line("audience", r.key, r.key or NOT_GIVEN, r) for r in report.by_audience]
+    lines += [_count_line("topic", r.key, topic_label(r.key), r) for r in report.by_topic]
+    lines += [{"section": "not_understood", "key": "", "label": label, "not_understood": c.csv()} for label, c in report.not_understood]
+    lines += _time_lines("time_to_claim", report.to_claim) + _time_lines("time_to_call_back", report.to_call_back)
+    for label, live, callback in report.outcomes:
+        lines += [{"section": f"outcome_{kind}", "key": "", "label": label, "cases": c.csv()} for kind, c in (("live", live), ("callback", callback))]
+    return lines
+
+
+def to_csv(report: Report) -> str:
+    """The figures the page shows, protected the same way, as CSV."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in filter_rows(rows, filters):
-        writer.writerow([
-            _cell(row.week), _cell(region_of(row.council_code)), _cell(row.council_code),
-            _cell(council_name(row.council_code) if row.council_code else ""), _cell(row.topic), _cell(row.audience),
-            row.conversations, row.questions, row.referrals,
-        ])
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\r\n")
+    writer.writeheader()
+    for line in csv_lines(report):
+        writer.writerow({k: _cell(v) for k, v in line.items()})
     return out.getvalue()
 
 
 def _cell(text: str) -> str:
     """Text a spreadsheet will not run as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def rate_text(rate: Rate | None) -> str:
+    return rate.text() if rate else ""
+
+
+def minutes_text(value: float | None) -> str:
+    """Minutes as people read them: "12 min", "3 h 5 min", "24 h", "2 days 4 h"."""
+    if value is None:
+        return ""
+    minutes = int(round(value))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "")
+    hours = minutes % (24 * 60) // 60
+    return f"{minutes // (24 * 60)} days" + (f" {hours} h" if hours else "")

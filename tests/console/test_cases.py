@@ -3,8 +3,6 @@ called back, close, live replies through (a fake of) Rasa's HTTP API, the audit 
 statistics without personal data, and escaping of everything people typed."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime, timedelta
 
@@ -126,7 +124,7 @@ def test_live_chat_claim_reply_and_hand_back_go_through_rasa(console, fake_rasa,
     assert path == "/conversations/live-42/tracker/events" and query["output_channel"] == "latest"
     assert body == [{"event": "bot", "text": "Hello, I'm Sam from the helpline.", "metadata": {"staff": "Sam Smith"}}]
 
-    closed = post(client, console, f"/cases/{case_id}/close")
+    closed = post(client, console, f"/cases/{case_id}/close", {"outcome_code": "helped"})
     assert "handed back to the assistant" in closed.text and _case(session_for, case_id).status == "closed"
     assert [p for p, _, _ in fake_rasa.posts[-2:]] == ["/conversations/live-42/tracker/events", "/conversations/live-42/execute"]
     assert fake_rasa.posts[-2][2] == [{"event": "resume"}] and fake_rasa.posts[-1][2] == {"name": "utter_handoff_ended"}
@@ -149,11 +147,11 @@ def test_when_rasa_is_down_the_worker_is_told_and_the_case_stays_consistent(cons
     assert reply.status_code == 502 and "your reply was not sent" in reply.text
     assert "Are you still there?</textarea>" in reply.text  # the draft is kept
 
-    kept_open = post(client, console, f"/cases/{case_id}/close")
+    kept_open = post(client, console, f"/cases/{case_id}/close", {"outcome_code": "no_reply"})
     assert kept_open.status_code == 502 and "the case is still open" in kept_open.text
     assert _case(session_for, case_id).status == "claimed"
 
-    forced = post(client, console, f"/cases/{case_id}/close", {"force": "yes"})
+    forced = post(client, console, f"/cases/{case_id}/close", {"force": "yes", "outcome_code": "no_reply"})
     assert "could not be reached to hand it back" in forced.text and _case(session_for, case_id).status == "closed"
     details = [d for a, _, c, d in audit_rows(session_for) if c == case_id and a != "view_case"]
     assert details == [
@@ -200,7 +198,7 @@ def test_no_events_table_yet(settings, make_user, make_callback, tmp_path):
         client = log_in(served)
         assert "No conversation is stored for this case." in client.get(served.url + f"/cases/{case_id}").text
         stats = client.get(served.url + "/stats")
-        assert stats.status_code == 200 and '<strong id="total-referrals">1</strong>' in stats.text
+        assert stats.status_code == 200 and '<strong id="total-referrals"><span class="few" title="fewer than 5">&lt;5</span></strong>' in stats.text
     finally:
         served.stop()
 
@@ -234,43 +232,6 @@ def test_shift_start_and_end(console, make_user, session_for):
     with session_for() as s:
         assert not handoff.staff_on_shift(session=s)
     assert [(a, u) for a, u, _, _ in audit_rows(session_for) if a.startswith("shift")] == [("shift_start", sam), ("shift_end", sam)]
-
-
-def test_statistics_page_and_csv_have_counts_and_no_personal_data(console, make_user, make_callback, add_events, session_for):
-    make_user("ada", role="admin")
-    make_callback(name="Alex Example", phone="+447700900123", council_code="STT", topic="ask_visiting", audience="family")
-    make_callback(name="Bea Example", phone="+447700900456", council_code="STT", topic="ask_visiting", audience="family",
-                  sender_id="second")
-    add_events("convo-1", [("slot", "audience", "family"), ("slot", "area", "Stockton-on-Tees"),
-                           ("user", "how do I visit my son", "ask_visiting"), ("user", "what can I bring", "ask_visiting")])
-    add_events("convo-2", [("user", "hello", "greet")])
-    client = log_in(console, "ada")
-
-    page = client.get(console.url + "/stats")
-    assert page.status_code == 200
-    assert '<strong id="total-conversations">2</strong>' in page.text
-    assert '<strong id="total-questions">2</strong>' in page.text
-    assert '<strong id="total-referrals">2</strong>' in page.text
-    assert "<svg" in page.text and 'class="bar conversations"' in page.text
-    assert "Stockton-on-Tees" in page.text and "North East" in page.text and "visiting" in page.text
-    for personal in ("Alex", "Bea", "+4477", "how do I visit", "what can I bring"):
-        assert personal not in page.text
-
-    north_east = client.get(console.url + "/stats", params={"region": "North East"}).text
-    assert '<strong id="total-conversations">1</strong>' in north_east
-    topic = client.get(console.url + "/stats", params={"topic": "ask_visiting"}).text
-    assert '<strong id="total-conversations">1</strong>' in topic and '<strong id="total-referrals">2</strong>' in topic
-
-    export = client.get(console.url + "/stats.csv")
-    assert export.headers["Content-Type"].startswith("text/csv") and "attachment" in export.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert sum(int(r["referrals"]) for r in rows) == 2
-    assert sum(int(r["conversations"]) for r in rows if not r["topic"]) == 2
-    assert {r["council"] for r in rows if r["council_code"] == "STT"} == {"Stockton-on-Tees"}
-    for personal in ("Alex", "Bea", "+4477", "how do I visit", "convo-1", "second"):
-        assert personal not in export.text
-    actions = [(a, d) for a, _, _, d in audit_rows(session_for) if a in ("view_stats", "export_stats")]
-    assert actions == [("view_stats", "no filters"), ("view_stats", "filters: region"), ("view_stats", "filters: topic"), ("export_stats", "no filters")]
 
 
 def test_audit_page_is_newest_first_and_paginated(console, make_user, session_for):
