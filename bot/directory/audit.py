@@ -44,7 +44,7 @@ class AuditRow:
         ]
 
 
-def _first_day(published: str | None) -> date | None:
+def first_day(published: str | None) -> date | None:
     """"2011", "2011-05" or "2011-05-01" as the first day it can mean."""
     if not published:
         return None
@@ -63,7 +63,7 @@ def audit_rows(session: Session, today: date | None = None) -> list[AuditRow]:
     ).scalars()
     rows = []
     for s in services:
-        as_of = s.last_verified or _first_day(s.source.published if s.source else None)
+        as_of = s.last_verified or first_day(s.source.published if s.source else None)
         rows.append(
             AuditRow(
                 state=s.state, id=s.id, name=s.name, organisation=s.organization.name,

@@ -163,3 +163,18 @@ class Eligibility(Base):
     eligibility = Column(String(60), nullable=False)
     service = relationship("Service", back_populates="eligibility")
     __table_args__ = (UniqueConstraint("service_id", "eligibility"),)
+
+
+class StaffEdit(Base):
+    """When staff last changed or checked one field of an entry (bot.directory.staff_edits), so a
+    later import or seed reload keeps a value staff vouched for after the file's own check date.
+    `reported`: a digest of the imported value last reported as a conflict, so a seed reloaded at
+    every start reports (and audits) the same conflict once."""
+
+    __tablename__ = "directory_staff_edit"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    service_id = Column(String(120), ForeignKey("service.id", ondelete="CASCADE"), nullable=False, index=True)
+    field = Column(String(40), nullable=False)
+    staff_on = Column(Date, nullable=False)
+    reported = Column(String(64))
+    __table_args__ = (UniqueConstraint("service_id", "field"),)

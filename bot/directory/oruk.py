@@ -15,7 +15,9 @@ unchecked, and anything else as closed.
 
 Import checks every record before writing any: an error names the record (its
 position and id) and the field, and nothing is written. Re-importing updates
-entries by id and never duplicates them.
+entries by id and never duplicates them, and never overwrites a value staff changed
+or checked on or after the record's own assured_date: that value is kept and reported
+(bot.directory.conflicts).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
-from bot.directory import areas, search
+from bot.directory import areas, conflicts, search, staff_edits
 from bot.directory.models import CLOSED, OFFERED_STATES, UNCHECKED, VERIFIED, Organization, Service, ServiceAtLocation
 from bot.directory.records import Checker, LocationRecord, RecordError, ServiceRecord, check_successors, ensure_taxonomy, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
@@ -56,6 +58,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     notes: list[str] = field(default_factory=list)  # things skipped that are not errors
+    conflicts: list[conflicts.Conflict] = field(default_factory=list)  # values staff vouched for since, kept
 
 
 def _records_in(data: Any, path_name: str) -> list[Any]:
@@ -150,13 +153,15 @@ def _read_state(record: ServiceRecord, raw: dict, ext: dict, label: str) -> None
 
 
 def _read_phones(record: ServiceRecord, raw: dict, org: dict, label: str) -> None:
-    """The first phone number of the service (required to be valid) and of its organization."""
+    """The service's phone numbers (each required to be valid) and its organization's first."""
     check, org_check = Checker(label), Checker(f"{label}: organization")
+    numbers: list[str] = []
     for i, phone in enumerate(_list(check, raw, "phones")):
         number = check.phone(phone.get("number") if isinstance(phone, dict) else None, f"phones[{i}].number")
         if number is None:
             raise check.fail(f"phones[{i}].number", "is required")
-        record.phone = record.phone or number
+        numbers += [number] if number not in numbers else []
+    record.phone, record.phones = (numbers[0] if numbers else None), numbers
     for i, phone in enumerate(_list(org_check, org, "phones")):
         number = org_check.phone(phone.get("number") if isinstance(phone, dict) else None, f"phones[{i}].number")
         record.organization_phone = record.organization_phone or number
@@ -253,10 +258,13 @@ def import_file(session: Session, path: Path, progress: bool | None = None) -> I
     if errors:
         raise ImportFailed(errors, len(raw_records))
     ensure_taxonomy(session)
+    stamps = staff_edits.stamps(session)
     for record in tqdm(records, desc="importing", unit="service", disable=not progress if progress is not None else None):
+        report.conflicts += conflicts.keep_staff_values(session, record, stamps.get(record.id, {}))
         outcome = upsert(session, record)
         setattr(report, outcome, getattr(report, outcome) + 1)
     check_successors(session, str(path))
+    conflicts.audit_conflicts(session, report.conflicts, path.name)
     search.forget_curated()  # this process sees the new states at once
     return report
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.directory import areas, search
+from bot.directory import areas, search, staff_edits
 from bot.directory.models import (
     CLOSED,
     REPLACED,
@@ -72,6 +72,7 @@ class ServiceRecord:
     url: str | None = None
     email: str | None = None
     phone: str | None = None
+    phones: list[str] | None = None  # every number, in order, when staff gave more than one (else `phone`)
     status: str = "active"
     opening_times: str | None = None
     needs: list[str] = field(default_factory=list)
@@ -261,7 +262,8 @@ def upsert(session: Session, record: ServiceRecord) -> str:
         service.status = record.status
 
     # Keep the rows that stay (a unique row deleted and re-inserted in one flush would clash).
-    service.phones = _keep(service.phones, [record.phone] if record.phone else [], lambda p: p.number, lambda n: Phone(number=n))
+    numbers = record.phones if record.phones is not None else [record.phone] if record.phone else []
+    service.phones = _keep(service.phones, numbers, lambda p: p.number, lambda n: Phone(number=n))
     service.taxonomy_terms = [session.get(TaxonomyTerm, n) for n in record.needs]
     service.eligibility = _keep(service.eligibility, record.eligibility, lambda e: e.eligibility, lambda e: Eligibility(eligibility=e))
     set_suits(service, record.eligibility)
@@ -324,6 +326,7 @@ def mark_verified(session: Session, service_id: str, by: str, *, source: str, on
     if not (source or "").strip():
         raise RecordError(service_id, "checked_source", "say what the entry was checked against (a URL or document)")
     service.checked_source = source.strip()
+    staff_edits.note(session, service_id, staff_edits.FIELDS, on=service.last_verified)  # a later import keeps what was checked
     search.forget_curated()  # this process sees the check at once
     return service
 

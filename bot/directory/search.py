@@ -24,6 +24,7 @@ from bot.directory.models import (
     ServiceArea,
     ServiceAtLocation,
     SourceDocument,
+    StaffEdit,
     service_taxonomy,
 )
 from bot.geo import Council, gazetteer
@@ -207,20 +208,23 @@ def search_services(
 # delays a new check's effect; nothing now closed or replaced is ever offered, as every query
 # also tests the state itself.
 CURATED_TTL_SECONDS = 30.0
-_curated: dict[str, tuple[float, list[str]]] = {}
+_curated: dict[str, tuple[float, list[str], int | None]] = {}
 _curated_lock = threading.Lock()
 
 
 def _curated_ids(session: Session) -> list[str]:
     key = str(session.get_bind().url)
     now = time.monotonic()
+    # Staff's changes of state (console or `bot directory verify`, in any process) each add a
+    # row to directory_staff_edit: its newest id (a primary-key lookup) says the list is stale.
+    version = session.execute(select(func.max(StaffEdit.id))).scalar()
     with _curated_lock:
         cached = _curated.get(key)
-        if cached and now - cached[0] < CURATED_TTL_SECONDS:
+        if cached and now - cached[0] < CURATED_TTL_SECONDS and cached[2] == version:
             return cached[1]
     ids = list(session.execute(select(Service.id).where(Service.state.in_((VERIFIED, REPLACED)))).scalars())
     with _curated_lock:
-        _curated[key] = (now, ids)
+        _curated[key] = (now, ids, version)
     return ids
 
 

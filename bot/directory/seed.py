@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.directory import search
+from bot.directory import conflicts, search, staff_edits
 from bot.directory.records import Checker, RecordError, ServiceRecord, check_successors, ensure_taxonomy, prison_location, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
 
@@ -79,16 +79,24 @@ def read_seed(path: Path = SEED_FILE) -> Iterator[ServiceRecord]:
             yield record
 
 
-def load_seed(session: Session, path: Path = SEED_FILE) -> dict[str, int]:
-    """Load (or reload) the seed entries; returns counts of created/updated/unchanged."""
+def load_seed(session: Session, path: Path = SEED_FILE, *, kept: list[conflicts.Conflict] | None = None) -> dict[str, int]:
+    """Load (or reload) the seed entries; returns counts of created/updated/unchanged and of
+    conflicts: values staff changed or checked since the seed's check, kept (listed into `kept`)."""
     ensure_taxonomy(session)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    found: list[conflicts.Conflict] = []
+    stamps = staff_edits.stamps(session)
     seen: set[str] = set()
     for record in read_seed(path):
         if record.id in seen:
             raise RecordError(f"{path.name}: {record.id}", "id", "used by more than one service")
         seen.add(record.id)
+        found += conflicts.keep_staff_values(session, record, stamps.get(record.id, {}))
         counts[upsert(session, record)] += 1
     check_successors(session, path.name)
+    conflicts.audit_conflicts(session, found, path.name)
+    counts["conflicts"] = len(found)
+    if kept is not None:
+        kept += found
     search.forget_curated()  # this process sees the new states at once
     return counts

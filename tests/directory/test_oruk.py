@@ -190,3 +190,109 @@ def test_a_bad_state_in_a_file_names_the_record(session_for, tmp_path):
     with session_for() as s, s.begin(), pytest.raises(oruk.ImportFailed) as failed:
         oruk.import_file(s, path)
     assert "record 1 (id x): x_families_connect: checked: a replaced entry needs the date" in str(failed.value)
+
+
+# --- a later import never silently overwrites what staff vouched for more recently ----------------
+def _exported(session_for, tmp_path):
+    path = tmp_path / "dir.json"
+    with session_for() as s:
+        oruk.export_file(s, path)
+    return path, json.loads(path.read_text())
+
+
+def _save(path, doc, **changes_by_id):
+    for service in doc["services"]:
+        service.update(changes_by_id.get(service["id"], {}))
+    path.write_text(json.dumps(doc))
+
+
+def _conflict_audit(session_for):
+    from bot.staff.models import AuditEntry
+
+    with session_for() as s:
+        return [e.detail for e in s.execute(select(AuditEntry).where(AuditEntry.action == "directory_import_conflict")).scalars()]
+
+
+def test_an_import_keeps_values_staff_changed_since_its_records_check_and_reports_them(session_for, tmp_path, database_url, capsys):
+    from datetime import date, timedelta
+
+    from bot.cli import main
+    from bot.directory import editing
+
+    with session_for() as s, s.begin():
+        data.load(s)
+    path, doc = _exported(session_for, tmp_path)
+    with session_for() as s, s.begin():
+        for service_id in ("stockton-kinship", "ne-kinship"):
+            editing.edit_contact(s, service_id, {"description": f"What {service_id} does.", "url": "https://staff.example.org",
+                                                 "phones": "01642 000111"}, user_id=None)
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    _save(path, doc, **{
+        # Checked before staff's change: the new description is taken, staff's web address and phone are kept.
+        "stockton-kinship": {"assured_date": "2020-01-01", "description": "Now on Saturdays too.", "url": "https://file.example.org",
+                             "phones": [{"id": "p", "number": "0191 000 0000"}]},
+        # Checked after staff's change: the newer check wins.
+        "ne-kinship": {"assured_date": tomorrow, "url": "https://newer.example.org"},
+    })
+    with session_for() as s, s.begin():
+        report = oruk.import_file(s, path)
+    assert [(c.service_id, c.field, c.file_checked) for c in report.conflicts] == [
+        ("stockton-kinship", "url", date(2020, 1, 1)), ("stockton-kinship", "phones", date(2020, 1, 1))]
+    assert str(report.conflicts[0]) == (f"stockton-kinship: url: kept the value staff changed or checked on {date.today().isoformat()} "
+                                        "(the imported record was checked 2020-01-01)")
+    with session_for() as s:
+        kinship, ne = s.get(Service, "stockton-kinship"), s.get(Service, "ne-kinship")
+        assert (kinship.description, kinship.url, [p.number for p in kinship.phones]) == (
+            "Now on Saturdays too.", "https://staff.example.org", ["01642 000111"])
+        assert ne.url == "https://newer.example.org"
+    assert _conflict_audit(session_for) == [
+        f"dir.json: stockton-kinship: kept staff's url, phones (staff {date.today().isoformat()}; imported record checked 2020-01-01)"]
+
+    # The same file again: the same conflicts in the result and on the command line, but audited once.
+    capsys.readouterr()
+    assert main(["--database-url", database_url, "directory", "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"conflict: stockton-kinship: phones: kept the value staff changed or checked on {date.today().isoformat()}" in out
+    assert "2 value(s) staff changed or checked more recently kept" in out
+    assert len(_conflict_audit(session_for)) == 1
+    with session_for() as s:
+        assert s.get(Service, "stockton-kinship").url == "https://staff.example.org"
+
+
+def test_a_check_by_staff_vouches_for_every_field_and_a_same_day_state_stands(session_for, tmp_path):
+    from datetime import date
+
+    from bot.directory import editing
+
+    with session_for() as s, s.begin():
+        data.load(s)
+    path, doc = _exported(session_for, tmp_path)
+    with session_for() as s, s.begin():
+        editing.verify(s, "kent-county", by="Sam", source="https://kent.example.org", user_id=None)
+        editing.close(s, "stockton-housing", by="Ann", source="rang them", user_id=None)
+    _save(path, doc, **{
+        "kent-county": {"description": "An older description.", "assured_date": "2025-06-01"},
+        # A file checked the same day as staff's closing still says it runs: staff's word stands.
+        "stockton-housing": {"assured_date": date.today().isoformat(), "status": "active"},
+        "stockton-training": {"description": "Nobody on the staff touched this one."},
+    })
+    with session_for() as s, s.begin():
+        report = oruk.import_file(s, path)
+    assert sorted((c.service_id, c.field) for c in report.conflicts) == [("kent-county", "description"), ("stockton-housing", "state")]
+    with session_for() as s:
+        assert s.get(Service, "kent-county").description == "What kent-county does."
+        assert (s.get(Service, "stockton-housing").state, s.get(Service, "stockton-housing").status) == ("closed", "inactive")
+        assert s.get(Service, "stockton-training").description == "Nobody on the staff touched this one."
+
+
+def test_every_phone_number_of_a_service_travels_both_ways(session_for, tmp_path):
+    with session_for() as s, s.begin():
+        data.load(s, [data.record("two-numbers", ["council:STT"], phones=["0191 000 0000", "0800 012 1539"])])
+    path, doc = _exported(session_for, tmp_path)
+    assert [p["number"] for p in doc["services"][0]["phones"]] == ["0191 000 0000", "0800 012 1539"]
+    with session_for() as s, s.begin():
+        s.execute(Service.__table__.delete())
+    with session_for() as s, s.begin():
+        oruk.import_file(s, path)
+    with session_for() as s:
+        assert [p.number for p in s.get(Service, "two-numbers").phones] == ["0191 000 0000", "0800 012 1539"]

@@ -1,8 +1,12 @@
 """Ranking and filtering services, on SQLite and on the PostgreSQL server."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.directory import areas, search
 from tests.support import directory_records as data
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ids(page):
@@ -131,3 +135,33 @@ def test_the_lines_words_come_from_the_domain(monkeypatch):
     monkeypatch.setattr(texts, "domain", lambda: {**domain, "responses": responses})
     assert search.contact_line(_found(phone="01670 383736")) == "Phone 01670 383736"
     assert search.freshness(_found(None)) == "not looked at lately"
+
+
+def test_an_entry_replaced_in_another_process_brings_its_successor_at_once(session_for, database_url):
+    """The console and the action server are different processes: a replacement made in one is
+    answered with its successor by the other's next search, not 30 seconds later."""
+    import os
+    import subprocess
+    import sys
+
+    from bot.directory import replies
+
+    with session_for() as s, s.begin():
+        data.load(s)
+    stockton = areas.find_council("Stockton")
+    with session_for() as s:  # this process remembers which entries are checked or replaced
+        before = search.search_services(s, council=stockton, need="kinship_care", audience="family")
+    assert "stockton-kinship" in ids(before) and "stockton-housing" not in ids(before)
+    script = (
+        "import sys\nfrom bot import db\nfrom bot.directory import editing\n"
+        "with db.session_factory(sys.argv[1])() as s, s.begin():\n"
+        "    editing.replace(s, 'stockton-kinship', 'stockton-housing', by='Ann', source='their site', user_id=None)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, database_url], check=True, cwd=ROOT, timeout=120,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    with session_for() as s:
+        page, broadened = replies.find_services(s, council=stockton, need="kinship_care", audience="family", offset=0)
+    reply = replies.search_reply(page, place="Stockton-on-Tees", need="kinship_care", offset=0, more=False, broadened=broadened)
+    offered = [m["service_name"] for m in reply.messages if m["response"] == "utter_directory_result"]
+    assert "Org stockton-housing: Service stockton-housing" in offered
+    assert not any("stockton-kinship" in name for name in offered)

@@ -69,3 +69,26 @@ def test_the_seed_answers_the_questions_families_ask(session_for):
     assert count == len(list(read_seed()))
     assert stockton.results[0].verified and stockton.local_count > 0  # checked entries first; local ones there too
     assert any("Families Apart" in f.name for f in kingston.results)
+
+
+def test_reloading_the_seed_keeps_what_staff_changed_and_audits_the_conflict_once(session_for):
+    from datetime import date
+
+    from bot.directory import editing
+    from bot.staff.models import AuditEntry
+
+    with session_for() as s, s.begin():
+        load_seed(s)
+        service = s.get(Service, "nepacs-frankland-visitors-centre")  # unchecked in the seed: any staff change is newer
+        seed_phones = [p.number for p in service.phones]
+        editing.edit_contact(s, service.id, {**editing.contact_values(service), "phones": "0191 332 3810\n0800 012 1539"}, user_id=None)
+    for _ in range(2):  # as every `make run` does
+        kept: list = []
+        with session_for() as s, s.begin():
+            counts = load_seed(s, kept=kept)
+        assert counts["conflicts"] == 1 and [(c.service_id, c.field) for c in kept] == [("nepacs-frankland-visitors-centre", "phones")]
+    with session_for() as s:
+        assert [p.number for p in s.get(Service, "nepacs-frankland-visitors-centre").phones] == ["0191 332 3810", "0800 012 1539"] != seed_phones
+        audited = [e.detail for e in s.execute(select(AuditEntry).where(AuditEntry.action == "directory_import_conflict")).scalars()]
+    assert audited == [f"seed_services.yml: nepacs-frankland-visitors-centre: kept staff's phones (staff {date.today().isoformat()}; "
+                       "imported record checked never)"]
