@@ -102,9 +102,15 @@ class Settings:
     # Live chat (bot.handoff.sweep): an unclaimed live chat is handed back to the assistant,
     # with the offer of a call back, after this many minutes (at once when nobody is on shift).
     live_chat_wait_minutes: int = 10
+    # Risk first (bot.referrals.priority): target minutes to a first response per priority; the queue shows breaches.
+    target_minutes_urgent: int = 15
+    target_minutes_high: int = 60
+    target_minutes_normal: int = 1440
     # Erasure without Rasa's lock (the in-memory lock store): the request stays pending until a
     # pass this many minutes after the erasure finds nothing written back (bot.erasure).
     erasure_verify_minutes: int = 15
+    # The directory (bot.directory.listing): an entry is due a check when unchecked or last checked this many months ago.
+    directory_check_months: int = 12
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -155,7 +161,11 @@ class Settings:
             db_connect_timeout=_int("DB_CONNECT_TIMEOUT", 5),
             db_statement_timeout=_int("DB_STATEMENT_TIMEOUT", 10),
             live_chat_wait_minutes=_int("LIVE_CHAT_WAIT_MINUTES", 10),
+            target_minutes_urgent=_int("TARGET_MINUTES_URGENT", 15),
+            target_minutes_high=_int("TARGET_MINUTES_HIGH", 60),
+            target_minutes_normal=_int("TARGET_MINUTES_NORMAL", 1440),
             erasure_verify_minutes=_int("ERASURE_VERIFY_MINUTES", 15),
+            directory_check_months=_int("DIRECTORY_CHECK_MONTHS", 12),
         )
 
     def secret(self, name: str) -> str:

@@ -215,7 +215,7 @@ def test_a_live_chat_is_handed_back_before_it_is_closed_and_stays_open_when_that
     assert not handoff.keeps_open(False, force=True) and not handoff.keeps_open(True, force=False)
     assert not handoff.keeps_open(None, force=False)  # not a live chat: nothing to hand back
     with session_for() as s, s.begin():
-        cases.close(live, sam, session=s)
+        cases.close(live, sam, session=s, outcome_code="helped")
     with session_for() as s, s.begin():
         reference = s.get(Case, live).reference
         with pytest.raises(cases.CaseError, match=f"{reference} is already closed"):

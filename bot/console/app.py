@@ -3,10 +3,15 @@
     GET  /login, POST /login, POST /logout          routes_users
     GET  /audit, /users                  admins only, routes_users
     GET  /                               the queue (filters: status, kind, who), routes_cases
+    GET  /queue/updates.json             urgent cases waiting (the open queue polls it to announce new ones), routes_cases
     GET  /cases/<id>                     a case, its notes and its conversation; POST .../note|called-back, routes_cases
     GET  /cases/<id>/transcript          the conversation alone (the case page refreshes it every few seconds), routes_cases
     POST /shift, /cases/<id>/claim|close|reply      live chat (these talk to Rasa), routes_live
     GET  /stats, /stats.csv              anonymous counts, routes_stats
+    GET  /replies, /replies/search.json  saved replies (admins add, change, retire: POST), routes_replies
+    POST /cases/<id>/concern-passed      a concern for someone inside passed to the prison, routes_concern
+    GET  /directory, /directory/entries/<id>   the service directory (edit, verify: POST; admins close, replace, add), routes_directory
+    GET  /review, /review/<ref>          conversations to review, one with its transcript (audited); POST .../tag|untag|label, routes_review
 
 Every page needs a login; every POST needs the session's CSRF token (bot.console.web.staff_page).
 One database session per request, its work run in a bounded thread pool (bot.console.web).
@@ -23,7 +28,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import handoff, net
-from bot.console import auth, routes_cases, routes_live, routes_stats, routes_users
+from bot.console import auth, routes_cases, routes_concern, routes_directory, routes_live, routes_replies, routes_review, routes_stats, routes_users
 from bot.console.web import HERE, Forbidden, LoginNeeded, NotFoundCase, is_https, render, templates
 from bot.db import session_factory
 from bot.settings import Settings
@@ -80,7 +85,7 @@ def create_app(settings: Settings, *, secure_cookies: bool | None = None) -> San
             resp.headers["Strict-Transport-Security"] = HSTS
 
     _error_pages(app)
-    for routes in (routes_users, routes_cases, routes_live, routes_stats):
+    for routes in (routes_users, routes_cases, routes_live, routes_stats, routes_replies, routes_directory, routes_concern, routes_review):
         routes.register(app)
     return app
 

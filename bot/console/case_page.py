@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import conversations
 from bot.console.web import NotFoundCase, render, tracker_engine
 from bot.referrals import cases
-from bot.referrals.models import KIND_LIVE, Case
+from bot.referrals.models import KIND_LIVE, OUTCOME_CODES, OUTCOME_LABELS, Case
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ DONE = {
     "closed_handed_back": ("ok", "Chat closed and handed back to the assistant; the person has been told."),
     "closed_not_handed_back": ("warning", "Chat closed, but the assistant could not be reached to hand it back: the conversation may stay paused until it is. Tell a developer or admin."),
     "reply": ("ok", "Reply sent."),
+    "concern_passed": ("ok", "Recorded: the concern has been passed to the prison."),
 }
 
 
@@ -57,8 +58,11 @@ def transcript(app: Sanic, sender_id: str) -> tuple[list[conversations.Line] | N
 
 def render_case(
     request: Request, case: Case, *, status: int = 200, error: str = "", notice: tuple[str, str] | None = None, draft: str = "",
+    close_form: dict[str, str] | None = None, concern_form: dict[str, str] | None = None,
 ) -> HTTPResponse:
-    """(In a thread, inside a transaction) the case page."""
+    """(In a thread, inside a transaction) the case page; `draft`, `close_form` (outcome,
+    outcome_code) and `concern_form` (how, note) put back what the worker had typed into the
+    reply, the close form and the concern's "passed to the prison" form."""
     lines, problem = transcript(request.app, case.sender_id)
     paused = False
     if case.kind == KIND_LIVE and lines is not None:
@@ -69,15 +73,20 @@ def render_case(
     return render(
         request, "case.html", status=status, case=case, notes=list(case.notes), lines=lines, transcript_problem=problem,
         error=error, notice=notice, paused=paused, live=case.kind == KIND_LIVE,
-        mine=case.claimed_by_id == request.ctx.user.id, draft=draft,
+        mine=case.claimed_by_id == request.ctx.user.id, draft=draft, close_form=close_form or {}, concern_form=concern_form or {},
+        outcome_codes=OUTCOME_CODES, outcome_labels=OUTCOME_LABELS,
     )
 
 
-def error_page(request: Request, case_id: int, status: int, error: str, draft: str = "") -> HTTPResponse:
+def error_page(
+    request: Request, case_id: int, status: int, error: str, draft: str = "", close_form: dict[str, str] | None = None,
+    concern_form: dict[str, str] | None = None,
+) -> HTTPResponse:
     """(In a thread) the case page again, with what went wrong."""
     db = request.ctx.db
     with db.begin():
-        return render_case(request, case_or_404(db, case_id), status=status, error=error, draft=draft)
+        return render_case(request, case_or_404(db, case_id), status=status, error=error, draft=draft, close_form=close_form,
+                           concern_form=concern_form)
 
 
 def exists(db: Session, case_id: int) -> bool:

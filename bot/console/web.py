@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable
@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import net
 from bot.console import auth, stats
 from bot.db import engine_for
+from bot.referrals.priority import reason_words
 from bot.staff import audit
 from bot.staff.accounts import is_admin
 from bot.staff.models import ROLE_ADMIN
@@ -73,13 +74,18 @@ def _when(value: datetime | None) -> str:
 
 
 def _age(value: datetime | None) -> str:
+    return "" if value is None else _span(datetime.utcnow() - value)
+
+
+def _span(value: timedelta | int | None) -> str:
+    """A length of time (or a number of minutes) in words: "12 min", "2 h 5 min", "24 h", "3 days"."""
     if value is None:
         return ""
-    minutes = max(0, int((datetime.utcnow() - value).total_seconds() // 60))
+    minutes = max(0, value if isinstance(value, int) else int(value.total_seconds() // 60))
     if minutes < 60:
         return f"{minutes} min"
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
+        return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
     return f"{minutes // (24 * 60)} days"
 
 
@@ -88,9 +94,11 @@ def templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = _when
     env.filters["age"] = _age
+    env.filters["span"] = _span
     env.filters["label"] = lambda value: (value or "").replace("_", " ")
     env.filters["yesno"] = lambda value: "not asked" if value is None else ("yes" if value else "no")
     env.globals["topic_label"] = stats.topic_label
+    env.globals["priority_reason"] = reason_words
     env.globals["actions"] = audit.ACTIONS
     return env
 

@@ -7,6 +7,7 @@ counts and flags, never what anyone typed; they go when the conversation is eras
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text
@@ -21,9 +22,21 @@ TAGS = ("wrong_answer", "missing_topic", "safety", "good")
 REASONS = ("fallback", "asked_for_person", "form_abandoned", "safety")
 
 
+def new_ref() -> str:
+    """A random, unguessable key for a conversation summary."""
+    return secrets.token_hex(8)
+
+
+# The columns the statistics add up (ix_conversation_summary_week covers them).
+MEASURED = ("messages", "questions", "fallbacks", "contained", "asked_for_person", "form_abandoned", "helpful", "not_helpful")
+
+
 class ConversationSummary(Base):
     __tablename__ = "conversation_summary"
     sender_id = Column(String(255), primary_key=True)
+    # The key in the review pages' addresses and the audit log: never the sender id, which on
+    # SMS is a phone number. Random, so it says nothing about the conversation.
+    ref = Column(String(16), nullable=False, default=new_ref)
     channel = Column(String(40), nullable=False, default="")
     started_at = Column(DateTime, nullable=False)
     last_at = Column(DateTime, nullable=False)
@@ -50,8 +63,12 @@ class ConversationSummary(Base):
     reviewed = Column(Boolean, nullable=False, default=False, server_default=sa_false())
 
     __table_args__ = (
-        Index("ix_conversation_summary_week", "week", "council_code", "channel", "audience"),
+        # The statistics add these up on each view (bot.insights.measures): the index covers them
+        # (and the sender id, to find the chosen conversations' topics), so the database reads the
+        # index alone, not the rows with their state.
+        Index("ix_conversation_summary_week", "week", "council_code", "channel", "audience", *MEASURED, "sender_id"),
         Index("ix_conversation_summary_last_at", "last_at"),
+        Index("ix_conversation_summary_ref", "ref", unique=True),
     )
 
 
@@ -62,6 +79,9 @@ class ConversationTopic(Base):
     sender_id = Column(String(255), ForeignKey("conversation_summary.sender_id", ondelete="CASCADE"), primary_key=True)
     topic = Column(String(60), primary_key=True)
     questions = Column(Integer, nullable=False, default=0)
+
+    # The statistics' topic filter and table read by topic.
+    __table_args__ = (Index("ix_conversation_topic_topic", "topic", "sender_id", "questions"),)
 
 
 class SummaryWatermark(Base):

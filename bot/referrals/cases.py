@@ -13,13 +13,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.referrals import priority as priorities
 from bot.referrals.counts import count_case_for_statistics
 from bot.referrals.models import (
     KIND_CALLBACK,
     KIND_LIVE,
     OPEN_STATUSES,
+    OUTCOME_CODES,
     PRIORITY_NORMAL,
     PRIORITY_RANK,
+    PRIORITY_URGENT,
     STATUSES,
     Case,
     CaseNote,
@@ -136,6 +139,7 @@ def open_live(
         select(Case).where(Case.sender_id == sender_id, Case.kind == KIND_LIVE, Case.status.in_(("new", "claimed")))
     ).scalar_one_or_none()
     if waiting is not None:
+        priorities.raise_to(waiting, priority, priority_reason)  # asked again, perhaps now at risk
         return waiting, False
     case = Case(
         kind=KIND_LIVE, status="new", sender_id=sender_id, channel=channel, request_key=request_key,
@@ -147,12 +151,14 @@ def open_live(
 
 def mark_urgent(sender_id: str, *, session: Session, now: datetime | None = None) -> list[Case]:
     """A crisis message came while this conversation waits for (or talks with) a worker: its
-    open live cases go to the top of the queue, marked urgent. The cases marked."""
+    open live cases go to the top of the queue, marked urgent (priority raised to urgent,
+    "crisis_while_waiting", unless already urgent). The cases marked."""
     marked = []
     for case in open_cases_for(sender_id, session=session, kind=KIND_LIVE):
         if not case.urgent:
             case.urgent = True
             case.urgent_at = now or datetime.utcnow()
+        priorities.raise_to(case, PRIORITY_URGENT, priorities.CRISIS_WHILE_WAITING)
         marked.append(case)
     return marked
 
@@ -179,6 +185,7 @@ def cancel_callbacks(sender_id: str, *, session: Session) -> list[str]:
 def _forget_details(case: Case) -> None:
     case.name = case.phone = case.best_time = case.area = case.summary = None
     case.safe_to_call = case.safe_to_leave_message = None
+    case.concern_person_name = case.concern_last_heard = None  # what they said about the person inside
 
 
 def delete_cases(cases: list[Case], *, session: Session) -> int:
@@ -239,13 +246,14 @@ def claim(case_id: int, staff_user_id: int, *, session: Session) -> Case:
     transaction: when two workers claim at the same moment the database lets exactly one
     through (PostgreSQL re-checks the WHERE after the row lock; SQLite's writer lock
     serialises them), and the other gets a CaseError. `case.newly_claimed` says whether this
-    call made the claim.
+    call made the claim. Claiming is the first response, if there was none before.
     """
     now = datetime.utcnow()
     won = session.execute(
         update(Case)
         .where(Case.id == case_id, Case.status == "new", Case.claimed_by_id.is_(None))
-        .values(status="claimed", claimed_by_id=staff_user_id, claimed_at=func.coalesce(Case.claimed_at, now))
+        .values(status="claimed", claimed_by_id=staff_user_id, claimed_at=func.coalesce(Case.claimed_at, now),
+                first_response_at=func.coalesce(Case.first_response_at, now))
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     case = get_case(case_id, session=session)
@@ -280,6 +288,8 @@ def mark_called_back(case_id: int, staff_user_id: int, outcome: str, *, session:
     if case.status not in ("new", "claimed", "called_back"):
         raise CaseError(f"{case.reference} is {case.status}.")
     case.status = "called_back"
+    case.called_back_at = case.called_back_at or datetime.utcnow()
+    case.first_response_at = case.first_response_at or case.called_back_at
     case.claimed_by_id = case.claimed_by_id or staff_user_id
     case.outcome = outcome.strip()[:2000] or case.outcome
     return case
@@ -291,15 +301,29 @@ def ensure_open(case: Case) -> None:
         raise CaseError(f"{case.reference} is already {case.status}.")
 
 
-def close(case_id: int, staff_user_id: int, outcome: str = "", *, session: Session) -> Case:
-    """Close a case for good, keeping the worker's outcome (CaseError if it is already closed)."""
+def check_outcome_code(case: Case, code: str | None) -> str | None:
+    """The outcome a worker chose on closing `case` (None: none), else CaseError: one of
+    OUTCOME_CODES, and needed to end a live chat (a call back's outcome is given on calling)."""
+    code = (code or "").strip() or None
+    if code is not None and code not in OUTCOME_CODES:
+        raise CaseError("That outcome is not one of the choices: choose one from the list.")
+    if code is None and case.kind == KIND_LIVE:
+        raise CaseError("Choose what came of this chat before ending it.")
+    return code
+
+
+def close(case_id: int, staff_user_id: int, outcome: str = "", *, session: Session, outcome_code: str | None = None) -> Case:
+    """Close a case for good, keeping the worker's outcome and its code (one of OUTCOME_CODES,
+    needed for a live chat: check_outcome_code). CaseError if it is already closed."""
     case = get_case(case_id, session=session)
     ensure_open(case)
+    code = check_outcome_code(case, outcome_code)
     case.status = "closed"
     case.closed_at = datetime.utcnow()
     case.claimed_by_id = case.claimed_by_id or staff_user_id
     if outcome.strip():
         case.outcome = outcome.strip()[:2000]
+    case.outcome_code = code or case.outcome_code
     return case
 
 
@@ -307,8 +331,8 @@ def queue(
     *, session: Session, status: str | None = None, kind: str | None = None, mine: int | None = None,
     unassigned: bool = False, limit: int = 200,
 ) -> list[Case]:
-    """Cases for the staff queue: urgent ones first, then oldest waiting first; open ones
-    unless a status is given."""
+    """Cases for the staff queue: most urgent priority first, then oldest (longest waiting)
+    first; open ones unless a status is given."""
     if status is not None and status not in STATUSES:
         raise CaseError(f"Unknown status {status!r}.")
     query = select(Case)
@@ -319,7 +343,7 @@ def queue(
         query = query.where(Case.claimed_by_id == mine)
     if unassigned:
         query = query.where(Case.claimed_by_id.is_(None))
-    return list(session.execute(query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit)).scalars())
+    return list(session.execute(query.order_by(Case.priority_rank, Case.created_at, Case.id).limit(limit)).scalars())
 
 
 def counts_by_status(*, session: Session) -> dict[str, int]:

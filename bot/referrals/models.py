@@ -38,6 +38,11 @@ CONCERN_KINDS = ("self_harm", "threats_or_bullying", "health", "not_heard_from",
 
 # What came of a case, recorded by the worker when a live chat ends or a case closes.
 OUTCOME_CODES = ("helped", "signposted", "call_back_arranged", "passed_to_prison", "no_reply", "other")
+# Each in plain words, as staff choose it and the measures show it.
+OUTCOME_LABELS = {
+    "helped": "helped", "signposted": "signposted to a service", "call_back_arranged": "call back arranged",
+    "passed_to_prison": "passed to the prison", "no_reply": "no reply", "other": "other",
+}
 
 
 class Case(Base):

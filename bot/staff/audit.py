@@ -45,7 +45,21 @@ ACTIONS = {
     "password_set": "password set",
     "erasure": "erased a person's data",
     "purge": "retention purge",
-    "directory_verified": "directory entry checked (bot directory verify)",
+    "directory_verified": "directory entry checked",
+    "directory_edited": "directory entry's details changed",
+    "directory_closed": "directory entry marked closed",
+    "directory_replaced": "directory entry marked replaced",
+    "directory_added": "directory service added",
+    "directory_import_conflict": "directory import kept staff's newer values",
+    "reply_added": "saved reply added",
+    "reply_changed": "saved reply changed",
+    "reply_retired": "saved reply retired",
+    "concern_passed": "passed a concern to the prison",
+    "review_view": "read a conversation for review",
+    "review_tag": "tagged a conversation in review",
+    "review_untag": "took a review tag off",
+    "review_label": "labelled a message in review",
+    "review_export": "exported reviewed messages as training data (bot review export)",
 }
 
 # Refused requests: counted per (kind, account, source, minute), in at most this many rows a

@@ -93,6 +93,7 @@ def test_staff_work_a_callback_and_a_live_chat_in_the_browser(browser, console, 
     add_events("live-browser", [("user", "My brother is in HMP Durham", "inform")])
     # (The page's CSP forbids eval, so wait with a locator rather than wait_for_function.)
     page.locator("#transcript", has_text="HMP Durham").wait_for(timeout=15000)
+    page.get_by_label("What came of it").select_option("helped")
     page.get_by_role("button", name="End chat and hand back to the assistant").click()
     assert "handed back to the assistant" in page.get_by_role("status").inner_text()
     assert fake_rasa.posts[-1][2] == {"name": "utter_handoff_ended"}

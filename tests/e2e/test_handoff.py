@@ -157,9 +157,11 @@ def test_a_worker_takes_a_web_chat_and_hands_it_back(stack, browser):
     person.say("thank you, can they visit on sundays")
     page.locator("#transcript", has_text="visit on sundays").wait_for(timeout=15000)
 
+    page.get_by_label("What came of it").select_option("helped")
     page.get_by_role("button", name="End chat and hand back to the assistant").click()
     person.wait_for("back with the Families Connect assistant")
     assert live_case(stack, person.sender).status == "closed"
+    assert live_case(stack, person.sender).outcome_code == "helped"
     # The assistant answers again.
     assert person.say("how do i book a visit")
     assert dialogs == []

@@ -92,7 +92,7 @@ def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, 
         case_page = f"/cases/{live.id}"
         console_post(worker, cluster.console_url, case_page, case_page + "/claim", {})
         console_post(worker, cluster.console_url, case_page, case_page + "/reply", {"text": WORKER_TEXT})
-        console_post(worker, cluster.console_url, case_page, case_page + "/close", {"outcome": "talked it through"})
+        console_post(worker, cluster.console_url, case_page, case_page + "/close", {"outcome": "talked it through", "outcome_code": "helped"})
         status, tracker = cluster.api(f"/conversations/{sender}/tracker")
         assert status == 200 and any(e.get("text") == WORKER_TEXT for e in tracker["events"])
         # The attacks' noise too: refused API calls with a token in the URL, a wrong action key.

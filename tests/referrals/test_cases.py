@@ -270,6 +270,103 @@ def test_two_workers_claiming_one_case_at_once_exactly_one_wins(session_for):
     with session_for() as s, s.begin():
         again = cases.claim(case.id, won[0], session=s)
         assert again.status == "claimed" and not again.newly_claimed
-        cases.close(case.id, won[0], session=s)
+        cases.close(case.id, won[0], session=s, outcome_code="helped")
     with session_for() as s, s.begin(), pytest.raises(cases.CaseError, match="closed"):
         cases.claim(case.id, workers[0] if workers[0] != won[0] else workers[1], session=s)
+
+
+def test_closing_keeps_the_outcome_code_which_a_live_chat_needs_and_none_may_make_up(session_for):
+    with session_for() as s, s.begin():
+        worker = staff(s)
+        callback, _ = cases.create_callback(request(), session=s)
+        coded, _ = cases.create_callback(request(sender="sender-2", key="sender-2:m1"), session=s)
+        live, _ = cases.open_live(sender_id="chat-9", channel="webchat", request_key="chat-9:a", session=s)
+        ids = callback.id, coded.id, live.id
+    with session_for() as s, s.begin():
+        cases.close(ids[0], worker, session=s)  # a call back: the code is optional
+        cases.close(ids[1], worker, "rang back", session=s, outcome_code="passed_to_prison")
+    for code, message in ((None, "Choose what came of this chat"), ("", "Choose what came of this chat"),
+                          ("made_up", "not one of the choices")):
+        with session_for() as s, s.begin(), pytest.raises(cases.CaseError, match=message):
+            cases.close(ids[2], worker, "talked", session=s, outcome_code=code)
+    with session_for() as s:
+        assert s.get(Case, ids[2]).status == "new"  # refused: nothing changed
+    with session_for() as s, s.begin():
+        cases.close(ids[2], worker, session=s, outcome_code="helped")
+    with session_for() as s:
+        stored = [(c.status, c.outcome_code, c.outcome) for c in (s.get(Case, i) for i in ids)]
+    assert stored == [("closed", None, None), ("closed", "passed_to_prison", "rang back"), ("closed", "helped", None)]
+
+
+# --- risk first ----------------------------------------------------------------------------
+
+def test_the_queue_puts_the_most_urgent_first_then_the_longest_waiting(session_for):
+    now = datetime.utcnow()
+    with session_for() as s, s.begin():
+        old_normal, _ = cases.create_callback(request(sender="n1", key="n1:1"), session=s)
+        high, _ = cases.create_callback(request(sender="h1", key="h1:1", priority="high", priority_reason="express_distress"), session=s)
+        new_urgent, _ = cases.open_live(sender_id="u2", channel="webchat", request_key="u2:1", priority="urgent",
+                                        priority_reason="risk_self", session=s)
+        old_urgent, _ = cases.create_callback(request(sender="u1", key="u1:1", priority="urgent", priority_reason="concern"), session=s)
+        new_normal, _ = cases.open_live(sender_id="n2", channel="webchat", request_key="n2:1", session=s)
+        for minutes, case in ((60, old_normal), (50, high), (5, new_urgent), (30, old_urgent), (1, new_normal)):
+            case.created_at = now - timedelta(minutes=minutes)
+    with session_for() as s:
+        assert [c.id for c in cases.queue(session=s)] == [old_urgent.id, new_urgent.id, high.id, old_normal.id, new_normal.id]
+        stored = s.get(Case, new_urgent.id)
+        assert (stored.priority, stored.priority_rank, stored.priority_reason) == ("urgent", 0, "risk_self")
+        assert [c.id for c in cases.queue(session=s, kind="callback")] == [old_urgent.id, high.id, old_normal.id]
+
+
+def test_a_crisis_while_waiting_raises_the_priority_and_never_lowers_it(session_for):
+    with session_for() as s, s.begin():
+        waiting, _ = cases.open_live(sender_id="w", channel="webchat", request_key="w:1", priority="high",
+                                     priority_reason="express_distress", session=s)
+        already, _ = cases.open_live(sender_id="x", channel="webchat", request_key="x:1", priority="urgent",
+                                     priority_reason="risk_child", session=s)
+    with session_for() as s, s.begin():
+        cases.mark_urgent("w", session=s)
+        cases.mark_urgent("x", session=s)
+    with session_for() as s:
+        raised, kept = s.get(Case, waiting.id), s.get(Case, already.id)
+        assert (raised.priority, raised.priority_rank, raised.priority_reason, raised.urgent) == ("urgent", 0, "crisis_while_waiting", True)
+        assert raised.urgent_at is not None
+        assert (kept.priority, kept.priority_reason, kept.urgent) == ("urgent", "risk_child", True)  # its first reason stays
+
+
+def test_asking_again_while_waiting_can_raise_the_waiting_chat(session_for):
+    with session_for() as s, s.begin():
+        first, _ = cases.open_live(sender_id="again", channel="webchat", request_key="again:1", session=s)
+    with session_for() as s, s.begin():
+        same, created = cases.open_live(sender_id="again", channel="webchat", request_key="again:2", priority="urgent",
+                                        priority_reason="risk_self", session=s)
+        assert not created and same.id == first.id
+    with session_for() as s, s.begin():
+        cases.open_live(sender_id="again", channel="webchat", request_key="again:3", session=s)  # normal now: not lowered
+    with session_for() as s:
+        assert (s.get(Case, first.id).priority, s.get(Case, first.id).priority_reason) == ("urgent", "risk_self")
+
+
+def test_the_first_response_is_the_claim_or_the_call_back_and_is_kept(session_for):
+    with session_for() as s, s.begin():
+        worker = staff(s)
+        claimed, _ = cases.create_callback(request(sender="a", key="a:1"), session=s)
+        called, _ = cases.create_callback(request(sender="b", key="b:1"), session=s)
+        assert claimed.first_response_at is None and called.called_back_at is None
+    with session_for() as s, s.begin():
+        cases.claim(claimed.id, worker, session=s)
+    with session_for() as s:
+        first = s.get(Case, claimed.id).first_response_at
+        assert first is not None and first == s.get(Case, claimed.id).claimed_at
+    with session_for() as s, s.begin():
+        cases.mark_called_back(claimed.id, worker, "rang them", session=s)  # later: the first response stays
+        cases.mark_called_back(called.id, worker, "rang them", session=s)  # called back without a claim first
+    with session_for() as s:
+        a, b = s.get(Case, claimed.id), s.get(Case, called.id)
+        assert a.first_response_at == first and a.called_back_at >= first
+        assert b.called_back_at is not None and b.first_response_at == b.called_back_at
+        called_back_at = b.called_back_at
+    with session_for() as s, s.begin():
+        cases.mark_called_back(called.id, worker, "rang again", session=s)
+    with session_for() as s:
+        assert s.get(Case, called.id).called_back_at == called_back_at  # the first call is kept

@@ -54,6 +54,7 @@ def upgrade() -> None:
     op.create_table(
         'conversation_summary',
         sa.Column('sender_id', sa.String(length=255), nullable=False),
+        sa.Column('ref', sa.String(length=16), nullable=False),
         sa.Column('channel', sa.String(length=40), nullable=False),
         sa.Column('started_at', sa.DateTime(), nullable=False),
         sa.Column('last_at', sa.DateTime(), nullable=False),
@@ -76,8 +77,11 @@ def upgrade() -> None:
         sa.Column('reviewed', sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint('sender_id'),
     )
-    op.create_index('ix_conversation_summary_week', 'conversation_summary', ['week', 'council_code', 'channel', 'audience'], unique=False)
+    op.create_index('ix_conversation_summary_week', 'conversation_summary', [
+        'week', 'council_code', 'channel', 'audience', 'messages', 'questions', 'fallbacks', 'contained', 'asked_for_person',
+        'form_abandoned', 'helpful', 'not_helpful', 'sender_id'], unique=False)
     op.create_index('ix_conversation_summary_last_at', 'conversation_summary', ['last_at'], unique=False)
+    op.create_index('ix_conversation_summary_ref', 'conversation_summary', ['ref'], unique=True)
     op.create_table(
         'conversation_topic',
         sa.Column('sender_id', sa.String(length=255), nullable=False),
@@ -86,6 +90,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['sender_id'], ['conversation_summary.sender_id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('sender_id', 'topic'),
     )
+    op.create_index('ix_conversation_topic_topic', 'conversation_topic', ['topic', 'sender_id', 'questions'], unique=False)
     op.create_table(
         'summary_watermark',
         sa.Column('name', sa.String(length=40), nullable=False),
@@ -125,7 +130,9 @@ def downgrade() -> None:
     op.drop_index('ix_conversation_review_sender_id', table_name='conversation_review')
     op.drop_table('conversation_review')
     op.drop_table('summary_watermark')
+    op.drop_index('ix_conversation_topic_topic', table_name='conversation_topic')
     op.drop_table('conversation_topic')
+    op.drop_index('ix_conversation_summary_ref', table_name='conversation_summary')
     op.drop_index('ix_conversation_summary_last_at', table_name='conversation_summary')
     op.drop_index('ix_conversation_summary_week', table_name='conversation_summary')
     op.drop_table('conversation_summary')
