@@ -14,6 +14,7 @@ from bot import db, erasure, senders
 from bot.actions_support import guarded
 from bot.dialogue import digression, trackers
 from bot.directory import areas
+from bot.nlp.safety import SAFETY_INTENTS
 from bot.referrals import cases, concern_form, consent, form, priority
 from bot.referrals.area import knows_place, read_area
 from bot.referrals.consent import CONSENT_VERSION, consent_time, parse_consent_time
@@ -95,6 +96,10 @@ class ValidateReferralForm(FormValidationAction):
                 if carry_on:  # not an answer: the form asks its question again (this form's, not the domain's next)
                     return await self._then_next_slot({slot: None}, dispatcher, tracker, domain)
             intent = tracker.latest_message.get("intent") or {}
+            if slot == concern_form.KIND and intent.get("name") in SAFETY_INTENTS and concern_form.names_the_worry(text):
+                # "self-harm" to "what's worrying you most?": the answer (bot.dialogue.policy ran the
+                # form, not the safety rule); the slot mappings leave safety messages out, so read it here.
+                return await self._then_next_slot(self.validate_referral_concern_kind(text, dispatcher, tracker, domain), dispatcher, tracker, domain)
             if digression.is_digression(intent.get("name"), intent.get("confidence"), text) and not form.reads_as_answer(
                 slot, text, known_place=slot == "area" and knows_place(text)
             ):

@@ -26,17 +26,19 @@ from typing import Dict, List, Optional, Set, Text, Tuple
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION, REQUESTED_SLOT, SHOULD_NOT_BE_SET
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME
 
 from bot.dialogue import digression, follow_up
 from bot.nlp.safety import SAFETY_INTENTS
+from bot.referrals import concern_form
 
 SOURCE = "form_digression"
 FOLLOW_UP_SOURCE = "follow_up"
 FOLLOW_UP_ACTION = "action_follow_up"
+REFERRAL_FORM = "referral_form"  # the call-back form, which asks about a concern for someone inside
 
 
 def _excluded_intents(domain: Domain, form: Text) -> set[Text]:
@@ -58,7 +60,7 @@ class FormRulePolicy(RulePolicy):
         if self._is_follow_up(tracker, domain):
             prediction = self._prediction_result(FOLLOW_UP_ACTION, tracker, domain)
             return self._rule_prediction(prediction, FOLLOW_UP_SOURCE), FOLLOW_UP_SOURCE
-        override = self._digression_action(tracker, domain)
+        override = self._digression_action(tracker, domain) or self._worry_named(tracker)
         if override is not None:
             return self._rule_prediction(self._prediction_result(override, tracker, domain), SOURCE), SOURCE
         prediction, source = super()._predict(tracker, domain)
@@ -122,6 +124,21 @@ class FormRulePolicy(RulePolicy):
         if intent in SAFETY_INTENTS or intent == "other_language":
             return False
         return follow_up.facet_of(tracker.latest_message.parse_data) is not None
+
+    @staticmethod
+    def _worry_named(tracker: DialogueStateTracker) -> Optional[Text]:
+        """Asked "what's worrying you most?" about someone inside, a short answer that names it
+        ("self-harm", "he's being bullied") is the answer, not a new safety message about the
+        sender: the form reads it (the Safer Custody route was given just before)."""
+        if tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:
+            return None
+        loop = tracker.active_loop_name
+        if loop != REFERRAL_FORM or tracker.get_slot(REQUESTED_SLOT) != concern_form.KIND:
+            return None
+        intent = (tracker.latest_message.intent or {}).get("name")
+        if intent not in SAFETY_INTENTS or not concern_form.names_the_worry(tracker.latest_message.text or ""):
+            return None
+        return loop
 
     @staticmethod
     def _digression_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from bot import texts
 from bot.geo import Prison, gazetteer
 from bot.geo.pages import gov_uk_page
+from bot.dialogue.digression import looks_like_question
 from bot.referrals import form
 from bot.referrals.models import CONCERN_KINDS
 
@@ -157,6 +158,22 @@ def read_kind(text: str, *, entity: str | None = None) -> Answer:
         if said and re.search(rf"\b(?:{pattern})", said):
             return Answer({KIND: kind})
     return _again(None if form.is_bare_yes(text) or form.is_bare_no(text) else KIND_INVALID)
+
+
+# Words that put the sender in the message ("I want to hurt myself"): then it is about them.
+_ABOUT_THE_SENDER = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself)\b")
+
+
+def names_the_worry(text: str) -> bool:
+    """Whether a message is a short answer to "what's worrying you most?" that names the kind
+    of worry about the person inside ("self-harm", "he's being bullied"), even though a safety
+    message would use the same words. Never when it speaks of the sender or asks something:
+    "I want to hurt myself" is about them, and gets the safety reply."""
+    words = form._words(text)
+    said = " ".join(words)
+    if not words or len(words) > 6 or looks_like_question(text) or _ABOUT_THE_SENDER.search(said):
+        return False
+    return any(re.search(rf"\b(?:{pattern})", said) for kind, pattern in _KIND_WORDS if kind != "other")
 
 
 def kind_words(kind: str | None) -> str:

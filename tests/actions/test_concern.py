@@ -215,3 +215,15 @@ def test_an_ordinary_call_back_stores_no_concern(db_env, session_for, dispatcher
     with session_for() as s:
         case = s.execute(select(Case)).scalar_one()
         assert case.concern is False and case.concern_prison_id is None and case.priority == "normal"
+
+
+@pytest.mark.parametrize("text, intent, kind", [
+    ("self-harm", "risk_self", "self_harm"),  # the button's words typed: the safety net reads a crisis in them
+    ("hes being bullied", "risk_prisoner", "threats_or_bullying"),
+])
+def test_the_kind_typed_in_words_a_safety_message_would_use_is_the_answer(dispatcher, text, intent, kind):
+    done = {"referral_concern_prison": "DMI", "referral_concern_name": ""}
+    tracker = asked("referral_concern_kind", text, intent=intent, slots=done)
+    got = validate(tracker, dispatcher)
+    assert got["referral_concern_kind"] == kind and next_question(got, tracker) == "referral_concern_last_heard"
+    assert dispatcher.messages == []

@@ -132,3 +132,28 @@ def test_indexed_rule_matching_finds_what_rasas_does(states):
     policy = object.__new__(FormRulePolicy)  # only the matching is used
     assert policy._get_possible_keys(LOOKUP, states) == RulePolicy._get_possible_keys(policy, LOOKUP, states)
     assert policy._get_possible_keys(LOOKUP, states) == RulePolicy._get_possible_keys(policy, LOOKUP, states)  # index reused
+
+
+def asked_the_worry(intent, text):
+    """A concern call back asking "what's worrying you most?", answered `text`, read as `intent`."""
+    return tracker(
+        user("affirm"), ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("referral_concern", True),
+        SlotSet("requested_slot", "referral_concern_kind"), ActionExecuted("action_listen"), user(intent, text),
+    )
+
+
+@pytest.mark.parametrize("intent, text, expected", [
+    ("risk_self", "self-harm", FORM),  # the answer, about the person inside: the form reads it
+    ("risk_prisoner", "hes being bullied", FORM),
+    ("risk_self", "I want to hurt myself", None),  # about the sender: the safety rule answers
+    ("risk_self", "is he self harming?", None),
+    ("ask_money", "self-harm", None),  # not a safety reading: the form's own mappings take it
+])
+def test_naming_the_worry_is_an_answer_not_a_new_safety_message(intent, text, expected):
+    assert FormRulePolicy._worry_named(asked_the_worry(intent, text)) == expected
+
+
+def test_only_when_the_worry_is_what_the_form_asks():
+    t = tracker(user("affirm"), ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "referral_name"),
+                ActionExecuted("action_listen"), user("risk_self", "self-harm"))
+    assert FormRulePolicy._worry_named(t) is None

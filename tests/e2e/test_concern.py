@@ -91,3 +91,22 @@ def test_a_crisis_message_at_a_concern_question_gets_the_safety_reply_then_the_o
     assert say(servers, who, "carry on") == ["utter_ask_referral_form_referral_concern_prison"]
     assert say(servers, who, "HMP Leeds") == ["utter_ask_referral_form_referral_concern_name"]
     assert cases_for(servers, who) == []
+
+
+def test_the_worry_typed_in_words_a_crisis_would_use_is_taken_as_the_answer(servers):
+    """"self-harm" typed to "what's worrying you most?" is about the person inside: the answer,
+    not a safety reply about the sender; "I want to hurt myself" still gets the safety reply."""
+    who = sender("typed")
+    servers.say(who, "im so scared my son will hurt himself in hmp hull")
+    servers.say(who, "yes please")
+    assert say(servers, who, "yes thats ok") == ["utter_ask_referral_form_referral_concern_name"]
+    assert say(servers, who, "skip") == ["utter_ask_referral_form_referral_concern_kind"]
+    assert say(servers, who, "self-harm") == ["utter_ask_referral_form_referral_concern_last_heard"]
+
+    other = sender("self")
+    servers.say(other, "im so scared my son will hurt himself in hmp hull")
+    servers.say(other, "yes please")
+    servers.say(other, "yes thats ok")
+    servers.say(other, "skip")
+    said = say(servers, other, "I want to hurt myself")
+    assert said[0] == "utter_risk_self" and said[-1] == "utter_resume_referral_form"

@@ -172,3 +172,12 @@ def test_the_concern_consent_says_what_whom_the_prison_how_long_and_the_way_out(
                  "cancel", "delete"):
         assert part in text, part
     assert [b["payload"] for b in DOMAIN["responses"][consent.CONCERN_CONSENT_RESPONSE][0]["buttons"]] == ["/affirm", "/deny"]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("self-harm", True), ("Self harm", True), ("hes being bullied", True), ("his health", True), ("not heard from him", True),
+    ("I want to hurt myself", False), ("is he self harming?", False), ("something else", False), ("", False),
+    ("he told me on the phone last week that he wants to end it all", False),  # too long to be a pick: the safety reply
+])
+def test_names_the_worry(text, names):
+    assert cf.names_the_worry(text) is names
