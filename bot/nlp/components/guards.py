@@ -127,10 +127,34 @@ def is_bare_skip(text: str) -> bool:
     return "skip" in words and all(w in _SKIP_FILLER for w in words)
 
 
+# Ways of saying goodbye that make up a whole message ("see ya", "take care", "ok, over and out"),
+# with words that can sit around them. Short and common, and the classifier misreads some of them
+# ("take care" as a question about one's own wellbeing, "see ya" as yes). Not "night" or "later"
+# alone: they answer "when is a good time to call?".
+_CLOSINGS = frozenset("""bye|bye bye|byee|bbye|goodbye|good bye|ta ra|tara|ta ta|tata|see ya|see you|see u|see ya later|
+see you later|see u later|see you soon|cya|cya l8r|cya later|take care|cheerio|ttyl|ttfn|g2g|gotta go|got to go|gotta dash|
+got to dash|speak soon|speak later|talk later|catch you later|catch u later|catch you another time|over and out|peace out|
+night night|good night|goodnight|nite|signing off|laters|bye for now""".replace("\n", "").split("|"))
+_CLOSING_FILLER = frozenset("ok okay right well then love x xx xxx all for now thanks thank you again anyway mate hun".split())
+
+
+def is_closing(text: str) -> bool:
+    """'see ya', 'take care', 'ok, over and out', 'bye love x'; not 'take care of the kids'."""
+    if text.startswith("/"):
+        return False
+    words = normalise_mapped(text).text.split()
+    while words and words[0] in _CLOSING_FILLER:
+        words = words[1:]
+    while words and words[-1] in _CLOSING_FILLER:
+        words = words[:-1]
+    return " ".join(words) in _CLOSINGS
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ShortAnswerClassifier(RuleComponent):
     """Reads a short reply made only of facts ("Stockton", "his nan", "14", "on remand") as `inform`,
-    and a bare "skip" ("skip it", "skip that one please") as `deny`.
+    a bare "skip" ("skip it", "skip that one please") as `deny`, and a message that only says
+    goodbye ("see ya", "take care") as `goodbye`.
 
     Replies to "which area?" or "how old are they?" are too short for the
     classifier to place reliably; what they contain is clear from the entities. "Skip" is what the
@@ -146,6 +170,9 @@ class ShortAnswerClassifier(RuleComponent):
             text = message.get(TEXT) or ""
             if is_bare_skip(text) and intent_name(message) not in SAFETY_INTENTS:
                 set_intent(message, "deny")
+                continue
+            if is_closing(text) and intent_name(message) not in SAFETY_INTENTS:
+                set_intent(message, "goodbye")
                 continue
             # A need ("housing in Durham") is a request, not a fact about the asker.
             entities = [e for e in message.get(ENTITIES) or [] if e[ENTITY_ATTRIBUTE_TYPE] != "need"]

@@ -6,6 +6,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 
+from bot.nlp.components import guards
 from bot.nlp.components.guards import ClearRequestClassifier, SafetyNetClassifier, ShortAnswerClassifier
 
 
@@ -101,3 +102,29 @@ def test_a_guess_at_a_sensitive_flow_without_a_clear_request_falls_back(storage,
     assert todo.get(INTENT)["name"] == "nlu_fallback"
     assert details.get(INTENT)["name"] == "delete_my_data"
     assert button.get(INTENT)["name"] == "delete_my_data"
+
+
+@pytest.mark.parametrize("text, guess, expected", [
+    ("take care", "ask_own_wellbeing", "goodbye"), ("see ya", "affirm", "goodbye"),
+    ("take care of the kids", "ask_childcare", "ask_childcare"),
+    ("bye", "risk_self", "risk_self"),  # a safety reading is never overruled here
+])
+def test_a_goodbye_the_classifier_misreads_is_goodbye(storage, context, text, guess, expected, message):
+    classifier = ShortAnswerClassifier.create({}, storage, Resource("short"), context)
+    (msg,) = classifier.process([message(text, intent=guess, confidence=0.6)])
+    assert msg.get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, closing", [
+    ("see ya", True), ("ok, over and out", True), ("ta ta", True), ("take care", True), ("bye love x", True),
+    ("thanks bye", True), ("catch you another time", True),
+    ("take care of the kids", False), ("night", False), ("later", False), ("ta", False), ("tysm", False), ("/goodbye", False),
+])
+def test_a_message_that_only_says_goodbye(text, closing):
+    assert guards.is_closing(text) is closing
+
+
+def test_no_training_example_of_another_intent_reads_as_goodbye():
+    from tests.support.nlu_examples import examples
+
+    assert [(intent, text) for intent, text in examples() if guards.is_closing(text) and intent != "goodbye"] == []
