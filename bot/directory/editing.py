@@ -79,7 +79,7 @@ def clean_email(value: Any) -> str | None:
 
 
 def uk_phone(text: str) -> str:
-    """A UK phone number (any kind, or a short number such as 116 123) in the usual national format."""
+    """A UK phone number (any kind, or a valid short number such as a helpline's six digits) in the usual national format."""
     try:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
@@ -88,8 +88,8 @@ def uk_phone(text: str) -> str:
         if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in UK_REGIONS:
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         if shortnumberinfo.is_valid_short_number_for_region(number, "GB"):
-            return " ".join(text.split())  # as written: "116 123"
-    raise _Bad(f"{text[:40]!r} is not a UK phone number: write it like 0808 808 2003 or +44 808 808 2003.")
+            return " ".join(text.split())  # as written, spaces tidied
+    raise _Bad(f"{text[:40]!r} is not a UK phone number: write it in full with its area code (starting 0), or starting +44.")
 
 
 def clean_phones(value: Any) -> list[str]:
