@@ -153,17 +153,20 @@ def _summary_query(columns: tuple, filters: Filters, area: Callable | None):
     query = select(*columns).select_from(S)
     if filters.topic:
         query = query.join(T, and_(T.sender_id == S.sender_id, T.topic == filters.topic))
-    query = query.where(S.messages > 0)
+    query = _weeks_area_audience(query.where(S.messages > 0), S, filters, area)
+    return query.where(S.channel == filters.channel) if filters.channel else query
+
+
+def _weeks_area_audience(query, table, filters: Filters, area: Callable | None):
+    """`query` narrowed to the chosen weeks, area and audience of `table` (the summaries, or the
+    counts kept from purged data: both have week, council_code and audience)."""
     if filters.week_from:
-        query = query.where(S.week >= filters.week_from)
+        query = query.where(table.week >= filters.week_from)
     if filters.week_to:
-        query = query.where(S.week <= filters.week_to)
+        query = query.where(table.week <= filters.week_to)
     if area is not None:
-        query = query.where(area(S.council_code))
-    for column, value in ((S.audience, filters.audience), (S.channel, filters.channel)):
-        if value:
-            query = query.where(column == value)
-    return query
+        query = query.where(area(table.council_code))
+    return query.where(table.audience == filters.audience) if filters.audience else query
 
 
 def _not_understood_pairs(session: Session):
@@ -215,14 +218,7 @@ def _kept(session: Session, filters: Filters, area: Callable | None, measures: M
         return
     query = select(UsageCount.week, UsageCount.council_code, UsageCount.topic, UsageCount.audience,
                    UsageCount.conversations, UsageCount.questions, UsageCount.referrals)
-    if filters.week_from:
-        query = query.where(UsageCount.week >= filters.week_from)
-    if filters.week_to:
-        query = query.where(UsageCount.week <= filters.week_to)
-    if area is not None:
-        query = query.where(area(UsageCount.council_code))
-    if filters.audience:
-        query = query.where(UsageCount.audience == filters.audience)
+    query = _weeks_area_audience(query, UsageCount, filters, area)
     if filters.topic:
         query = query.where(UsageCount.topic == filters.topic)
     for week, council, topic, audience, conversations, questions, referrals in session.execute(query):
