@@ -31,7 +31,8 @@ class Settings:
     # reads transcripts from it and erases them.
     tracker_store_url: str
     console_port: int
-    # Where the console reaches Rasa's HTTP API (staff replies, hand back).
+    # Where the console reaches Rasa's HTTP API (staff replies, hand back): one URL, or several
+    # comma-separated (the production shape's Rasa servers; rasa_url_list, the first healthy one used).
     rasa_url: str
     # Retention: conversations with no message for N days are erased (anonymous counts kept);
     # closed and cancelled cases are deleted N days after closing.
@@ -111,6 +112,19 @@ class Settings:
     erasure_verify_minutes: int = 15
     # The directory (bot.directory.listing): an entry is due a check when unchecked or last checked this many months ago.
     directory_check_months: int = 12
+    # The directory as an Open Referral UK (HSDS 3.0) read API (bot.directory_api): its own
+    # process on this port and interface (localhost unless set), and the public base URL it is
+    # reached at (behind nginx: https://example.org/openreferral), used in the links it gives;
+    # empty: http://localhost:<port>.
+    directory_api_port: int = 8082
+    directory_api_interface: str = "127.0.0.1"
+    directory_api_url: str = ""
+    # WhatsApp through Twilio (bot/channels/twilio.py): the WhatsApp sender ("whatsapp:+44...";
+    # off unless set, with the SMS settings' SID, token and webhook URL), and the approved
+    # template (a Content SID, "HX...") used to reopen a conversation after WhatsApp's 24-hour
+    # window; without one, a reply after the window is refused with a reason.
+    twilio_whatsapp_number: str | None = None
+    twilio_whatsapp_template_sid: str | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -166,6 +180,11 @@ class Settings:
             target_minutes_normal=_int("TARGET_MINUTES_NORMAL", 1440),
             erasure_verify_minutes=_int("ERASURE_VERIFY_MINUTES", 15),
             directory_check_months=_int("DIRECTORY_CHECK_MONTHS", 12),
+            directory_api_port=_int("DIRECTORY_API_PORT", 8082),
+            directory_api_interface=os.environ.get("DIRECTORY_API_INTERFACE") or "127.0.0.1",
+            directory_api_url=(os.environ.get("DIRECTORY_API_URL") or "").rstrip("/"),
+            twilio_whatsapp_number=os.environ.get("TWILIO_WHATSAPP_NUMBER") or None,
+            twilio_whatsapp_template_sid=os.environ.get("TWILIO_WHATSAPP_TEMPLATE_SID") or None,
         )
 
     def secret(self, name: str) -> str:
@@ -178,6 +197,10 @@ class Settings:
         if name not in given:
             raise KeyError(name)
         return local_secret(self.var_dir, name, given[name])
+
+    def rasa_url_list(self) -> list[str]:
+        """The Rasa servers RASA_URL names, in order (one or more, comma-separated)."""
+        return [u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip()]
 
     def cors_origin_list(self) -> list[str]:
         """The origins Rasa answers cross-origin requests from; never "*" (refused with an error)."""
