@@ -11,9 +11,10 @@ every council a national service covers.
 """
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from bot.db import Base
@@ -23,6 +24,29 @@ from bot.db import Base
 VERIFIED, UNCHECKED, REPLACED, CLOSED = "verified", "unchecked", "replaced", "closed"
 STATES = (VERIFIED, UNCHECKED, REPLACED, CLOSED)
 OFFERED_STATES = (VERIFIED, UNCHECKED)
+
+# HSDS 3.0 identifies every record by a UUID. Ours have readable keys ("stockton-kinship"), so each
+# record's UUID is derived from its kind and key (the same on every install and after every
+# re-import); a key that already is a UUID (another publisher's) is its own.
+UUID_NAMESPACE = uuid.UUID("6f1c0c9e-3b7a-5d4e-9a51-0c1f2a7e8b34")
+
+
+def stable_uuid(kind: str, key: str) -> str:
+    """The HSDS id of the record of `kind` ("service", "organization", ...) with our key `key`."""
+    try:
+        return str(uuid.UUID(key))
+    except ValueError:
+        return str(uuid.uuid5(UUID_NAMESPACE, f"{kind}:{key}"))
+
+
+def _uuid_default(kind: str):
+    """A column default: the stable UUID of the row's own id."""
+    return lambda context: stable_uuid(kind, context.get_current_parameters()["id"])
+
+
+def utc_now() -> datetime:
+    """Now, in UTC without a zone (how DateTime columns store it on SQLite and PostgreSQL alike)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 service_taxonomy = Table(
     "service_taxonomy",
@@ -46,6 +70,7 @@ class SourceDocument(Base):
 class Organization(Base):
     __tablename__ = "organization"
     id = Column(String(120), primary_key=True)
+    uuid = Column(String(36), nullable=False, unique=True, index=True, default=_uuid_default("organization"))
     name = Column(Text, nullable=False)
     description = Column(Text, nullable=False, default="")
     email = Column(Text)
@@ -57,6 +82,9 @@ class Organization(Base):
 class Service(Base):
     __tablename__ = "service"
     id = Column(String(120), primary_key=True)
+    uuid = Column(String(36), nullable=False, unique=True, index=True, default=_uuid_default("service"))
+    # When anything published about the entry last changed (HSDS last_modified; bot.directory.changes keeps it).
+    modified_at = Column(DateTime, nullable=False, default=utc_now, index=True)
     organization_id = Column(String(120), ForeignKey("organization.id", ondelete="CASCADE"), nullable=False, index=True)
     name = Column(Text, nullable=False)
     description = Column(Text, nullable=False, default="")
@@ -102,18 +130,25 @@ class Service(Base):
 class Location(Base):
     __tablename__ = "location"
     id = Column(String(120), primary_key=True)
+    uuid = Column(String(36), nullable=False, unique=True, index=True, default=_uuid_default("location"))
     name = Column(Text, nullable=False)
     description = Column(Text)
     address = Column(Text)
     postcode = Column(String(10))
     council_code = Column(String(10), index=True)
     prison_id = Column(String(10), index=True)  # bot.geo prison register id, when the location is a prison
+    # WGS84, for "near this postcode" (the directory API): as imported, else the centre of the
+    # postcode's district (bot.directory.changes keeps them with the postcode).
+    latitude = Column(Float)
+    longitude = Column(Float)
     services = relationship("ServiceAtLocation", back_populates="location", cascade="all, delete-orphan")
+    __table_args__ = (Index("ix_location_latitude_longitude", "latitude", "longitude"),)
 
 
 class ServiceAtLocation(Base):
     __tablename__ = "service_at_location"
     id = Column(String(250), primary_key=True)
+    uuid = Column(String(36), nullable=False, unique=True, index=True, default=_uuid_default("service_at_location"))
     service_id = Column(String(120), ForeignKey("service.id", ondelete="CASCADE"), nullable=False, index=True)
     location_id = Column(String(120), ForeignKey("location.id", ondelete="CASCADE"), nullable=False, index=True)
     service = relationship("Service", back_populates="locations")
@@ -150,6 +185,7 @@ class TaxonomyTerm(Base):
 
     __tablename__ = "taxonomy_term"
     id = Column(String(60), primary_key=True)
+    uuid = Column(String(36), nullable=False, unique=True, index=True, default=_uuid_default("taxonomy_term"))
     name = Column(Text, nullable=False)
     vocabulary = Column(String(60), nullable=False, default="families-connect-needs")
 

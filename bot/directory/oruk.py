@@ -1,12 +1,11 @@
 """Open Referral UK (HSDS) JSON: reading councils' directories in, writing ours out.
 
-The file is the "full service" form of the ORUK API: a list of services, each with
-its organization, phones, service_areas, eligibilitys, service_taxonomys and
-service_at_locations (locations with physical_addresses). Accepted wrappers: a bare
-list, {"services": [...]}, or an API page {"content": [...]}. What ORUK has no field
-for (the source document, the quote supporting an entry, opening times as text, the
-prison a location is, the entry's state, the source of its last check and its
-successor) travels in "x_families_connect"; other importers ignore it.
+Export writes every service as the directory API does (bot.directory.hsds: HSDS 3.0, fully
+nested), as {"services": [...]}. Import reads that, a bare list, an API page ({"contents": [...]}
+or ORUK 1's {"content": [...]}), and both shapes of a service: HSDS 3.0 (attributes with
+taxonomy terms, service_areas[].name, locations' addresses, organization.website) and ORUK 1
+(service_taxonomys, eligibilitys, service_areas[].service_area, physical_addresses,
+organization.url). What HSDS has no field for travels in "x_families_connect" (bot.directory.hsds).
 
 States map to HSDS `status`: verified and unchecked entries are "active", replaced and
 closed ones "inactive"; `assured_date` is the date of the last check. A file without
@@ -15,15 +14,15 @@ unchecked, and anything else as closed.
 
 Import checks every record before writing any: an error names the record (its
 position and id) and the field, and nothing is written. Re-importing updates
-entries by id and never duplicates them, and never overwrites a value staff changed
-or checked on or after the record's own assured_date: that value is kept and reported
-(bot.directory.conflicts).
+entries by id (our key, or the UUID we publish for it) and never duplicates them, and never
+overwrites a value staff changed or checked on or after the record's own assured_date: that
+value is kept and reported (bot.directory.conflicts).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,13 +30,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
-from bot.directory import areas, conflicts, search, staff_edits
-from bot.directory.models import CLOSED, OFFERED_STATES, UNCHECKED, VERIFIED, Organization, Service, ServiceAtLocation
+from bot.directory import conflicts, hsds, search, staff_edits
+from bot.directory.models import CLOSED, OFFERED_STATES, UNCHECKED, VERIFIED, Location, Organization, Service, ServiceAtLocation
 from bot.directory.records import Checker, LocationRecord, RecordError, ServiceRecord, check_successors, ensure_taxonomy, upsert
 from bot.directory.taxonomy import ELIGIBILITY, NEEDS
 
-VOCABULARY = "families-connect-needs"
-EXTENSION = "x_families_connect"
+VOCABULARY = hsds.NEEDS_VOCABULARY
+EXTENSION = hsds.EXTENSION
 _NEED_BY_NAME = {v.lower(): k for k, v in NEEDS.items()}
 _ELIGIBILITY_BY_NAME = {v.lower(): k for k, v in ELIGIBILITY.items()}
 
@@ -65,10 +64,10 @@ def _records_in(data: Any, path_name: str) -> list[Any]:
     if isinstance(data, list):
         return data
     if isinstance(data, dict):
-        for key in ("services", "content"):
+        for key in ("services", "contents", "content"):
             if isinstance(data.get(key), list):
                 return data[key]
-    raise RecordError(path_name, "(top level)", 'expected a list of services, {"services": [...]} or {"content": [...]}')
+    raise RecordError(path_name, "(top level)", 'expected a list of services, {"services": [...]} or {"contents": [...]}')
 
 
 def read_file(path: Path) -> list[Any]:
@@ -112,18 +111,18 @@ def _service_fields(raw: dict, org: dict, ext: dict, label: str) -> ServiceRecor
     check, org_check, ext_check = Checker(label), Checker(f"{label}: organization"), Checker(f"{label}: {EXTENSION}")
     source = ext.get("source") or {}
     record = ServiceRecord(
-        id=check.ident(raw),
+        id=ext_check.ident(ext, "key") if ext.get("key") else check.ident(raw),
         name=check.text(raw, "name", required=True, max_len=200),
         description=check.text(raw, "description", max_len=2000) or "",
-        organization_id=org_check.ident(org),
+        organization_id=ext_check.ident(ext, "organization_key") if ext.get("organization_key") else org_check.ident(org),
         organization_name=org_check.text(org, "name", required=True, max_len=200),
         organization_description=org_check.text(org, "description") or "",
-        organization_url=org_check.url(org),
+        organization_url=org_check.url(org, "website" if org.get("website") else "url"),
         organization_email=org_check.email(org),
         url=check.url(raw),
         email=check.email(raw),
         status=(check.text(raw, "status") or "active").lower(),
-        opening_times=ext_check.text(ext, "opening_times"),
+        opening_times=ext_check.text(ext, "opening_times") or _schedule_text(raw, check),
         last_verified=check.day(raw, "assured_date"),
         verified_by=ext_check.text(ext, "verified_by"),
         quote=ext_check.text(ext, "quote"),
@@ -131,6 +130,7 @@ def _service_fields(raw: dict, org: dict, ext: dict, label: str) -> ServiceRecor
         source_title=source.get("title") if isinstance(source, dict) else None,
         source_published=check.published(source.get("published"), f"{EXTENSION}.source.published") if isinstance(source, dict) else None,
         source_reference=source.get("reference") if isinstance(source, dict) else None,
+        modified_at=_moment(check, raw.get("last_modified")),
     )
     if record.status not in ("active", "inactive", "defunct", "temporarily closed"):
         raise check.fail("status", f"{record.status!r} is not one of active, inactive, defunct, temporarily closed")
@@ -167,40 +167,65 @@ def _read_phones(record: ServiceRecord, raw: dict, org: dict, label: str) -> Non
         record.organization_phone = record.organization_phone or number
 
 
+def _schedule_text(raw: dict, check: Checker) -> str | None:
+    """Opening times as text: the first HSDS 3.0 schedule's description."""
+    schedules = _list(check, raw, "schedules")
+    first = schedules[0] if schedules and isinstance(schedules[0], dict) else {}
+    return check.text(first, "description", max_len=500) if first else None
+
+
 def _read_areas(record: ServiceRecord, raw: dict, check: Checker) -> None:
     """The areas served: at least one, each a council, region, nation or the whole of two or more."""
     service_areas = _list(check, raw, "service_areas")
     if not service_areas:
         raise check.fail("service_areas", "at least one service area is required (a council, region, nation, 'England and Wales' or 'United Kingdom')")
     for i, area in enumerate(service_areas):
-        name = area.get("service_area") if isinstance(area, dict) else None
+        name = (area.get("service_area") or area.get("name")) if isinstance(area, dict) else None
         key = check.area(name, f"service_areas[{i}].service_area")
         if key not in record.area_keys:
             record.area_keys.append(key)
-            record.area_descriptions[key] = name
+            # ORUK 1 names the area as the source wrote it; HSDS 3.0 has a name and a description.
+            record.area_descriptions[key] = area.get("description") if "name" in area else name
 
 
-def _read_needs(record: ServiceRecord, raw: dict, check: Checker, notes: list[str]) -> None:
-    """Our needs among the taxonomy terms; another vocabulary's terms are skipped with a note."""
+def _terms(raw: dict, check: Checker) -> list[tuple[str, dict]]:
+    """(field path, term) for every taxonomy term the service carries, in either shape."""
+    found = []
     for i, item in enumerate(_list(check, raw, "service_taxonomys")):
         term = item.get("taxonomy") if isinstance(item, dict) else None
         if not isinstance(term, dict):
             raise check.fail(f"service_taxonomys[{i}].taxonomy", "must be an object with id and name")
-        term_id, term_name = str(term.get("id") or ""), str(term.get("name") or "")
+        found.append((f"service_taxonomys[{i}].taxonomy", {**term, "taxonomy": term.get("vocabulary")}))
+    for i, item in enumerate(_list(check, raw, "attributes")):
+        term = item.get("taxonomy_term") if isinstance(item, dict) else None
+        if not isinstance(term, dict):
+            raise check.fail(f"attributes[{i}].taxonomy_term", "must be an object with id and name")
+        found.append((f"attributes[{i}].taxonomy_term", term))
+    return found
+
+
+def _read_needs(record: ServiceRecord, raw: dict, check: Checker, notes: list[str]) -> None:
+    """Our needs among the taxonomy terms; another vocabulary's terms are skipped with a note."""
+    for path, term in _terms(raw, check):
+        vocabulary = term.get("taxonomy") or term.get("vocabulary")
+        if vocabulary == hsds.ELIGIBILITY_VOCABULARY:
+            continue  # read by _read_eligibility
+        term_id, term_name = str(term.get("code") or term.get("id") or ""), str(term.get("name") or "")
         need = term_id if term_id in NEEDS else _NEED_BY_NAME.get(term_name.lower())
         if need:
             record.needs.append(need)
-        elif term.get("vocabulary") == VOCABULARY:
-            raise check.fail(f"service_taxonomys[{i}].taxonomy.id", f"{term_id!r} is not one of our needs: {', '.join(NEEDS)}")
+        elif vocabulary == VOCABULARY:
+            raise check.fail(f"{path}.id", f"{term_id!r} is not one of our needs: {', '.join(NEEDS)}")
         else:
-            notes.append(f"{check.record}: taxonomy term {term_name or term_id!r} ({term.get('vocabulary') or 'no vocabulary'}) is not one of ours; skipped")
+            notes.append(f"{check.record}: taxonomy term {term_name or term_id!r} ({vocabulary or 'no vocabulary'}) is not one of ours; skipped")
     record.needs = list(dict.fromkeys(record.needs))
 
 
 def _read_eligibility(record: ServiceRecord, raw: dict, check: Checker, notes: list[str]) -> None:
-    """Our eligibility keys, by key or by name; others are skipped with a note."""
-    for item in _list(check, raw, "eligibilitys"):
-        value = str(item.get("eligibility") or "") if isinstance(item, dict) else ""
+    """Our eligibility keys, by key or by name (ORUK 1 eligibilitys, or our eligibility terms); others are skipped with a note."""
+    values = [str(item.get("eligibility") or "") if isinstance(item, dict) else "" for item in _list(check, raw, "eligibilitys")]
+    values += [str(t.get("code") or t.get("name") or "") for _, t in _terms(raw, check) if t.get("taxonomy") == hsds.ELIGIBILITY_VOCABULARY]
+    for value in values:
         key = value if value in ELIGIBILITY else _ELIGIBILITY_BY_NAME.get(value.lower())
         if key:
             record.eligibility.append(key)
@@ -210,24 +235,56 @@ def _read_eligibility(record: ServiceRecord, raw: dict, check: Checker, notes: l
 
 
 def _read_locations(record: ServiceRecord, raw: dict, ext: dict, label: str, check: Checker) -> None:
-    """The places the service is offered at, with the prison a location is (from our extension)."""
-    prisons = ext.get("prisons") or {}
+    """The places the service is offered at, with the prison a location is and its coordinates."""
+    prisons = ext.get("prisons") if isinstance(ext.get("prisons"), dict) else {}
+    keys = ext.get("location_keys") if isinstance(ext.get("location_keys"), dict) else {}
     for i, link in enumerate(_list(check, raw, "service_at_locations")):
         loc = link.get("location") if isinstance(link, dict) else None
         loc_check = Checker(f"{label}: service_at_locations[{i}].location")
         if not isinstance(loc, dict):
             raise loc_check.fail("(location)", "is required")
-        address = (loc.get("physical_addresses") or [{}])[0] if isinstance(loc.get("physical_addresses"), list) else {}
-        lines = [address.get(k) for k in ("address_1", "city", "state_province") if isinstance(address, dict) and address.get(k)]
+        shape = "addresses" if "addresses" in loc else "physical_addresses"
+        found = loc.get(shape)
+        address = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else {}
+        # Our own export's address_1 is the whole stored address; another publisher's has the town apart.
+        parts = ("address_1",) if loc.get("id") in keys else ("address_1", "address_2", "city", "state_province") if shape == "physical_addresses" else ("address_1", "address_2", "city")
+        lines = [str(address[k]) for k in parts if address.get(k)]
+        prison = loc.get("external_identifier") if loc.get("external_identifier_type") == hsds.PRISON_REGISTER else prisons.get(loc.get("id"))
         record.locations.append(
             LocationRecord(
-                id=loc_check.ident(loc),
+                id=loc_check.ident(keys, loc["id"]) if loc.get("id") in keys else loc_check.ident(loc),
                 name=loc_check.text(loc, "name", required=True, max_len=200),
                 address=", ".join(lines) or None,
-                postcode=address.get("postal_code") if isinstance(address, dict) else None,
-                prison_id=prisons.get(loc.get("id")) if isinstance(prisons, dict) else None,
+                postcode=address.get("postal_code") or None,
+                prison_id=prison,
+                latitude=_coordinate(loc_check, loc, "latitude", 90),
+                longitude=_coordinate(loc_check, loc, "longitude", 180),
             )
         )
+
+
+def _moment(check: Checker, value: Any) -> datetime | None:
+    """HSDS last_modified (RFC 3339) as a UTC datetime without a zone, as stored."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise check.fail("last_modified", f"{value!r} is not a date and time (2026-12-04T22:00:00Z)") from None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _coordinate(check: Checker, loc: dict, name: str, limit: float) -> float | None:
+    value = loc.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise check.fail(name, f"{value!r} is not a number of degrees") from None
+    if not -limit <= number <= limit:
+        raise check.fail(name, f"{number} is outside -{limit:g}..{limit:g}")
+    return number
 
 
 def _list(check: Checker, data: dict, name: str) -> list:
@@ -258,6 +315,7 @@ def import_file(session: Session, path: Path, progress: bool | None = None) -> I
     if errors:
         raise ImportFailed(errors, len(raw_records))
     ensure_taxonomy(session)
+    _resolve_keys(session, records)
     stamps = staff_edits.stamps(session)
     for record in tqdm(records, desc="importing", unit="service", disable=not progress if progress is not None else None):
         report.conflicts += conflicts.keep_staff_values(session, record, stamps.get(record.id, {}))
@@ -269,68 +327,41 @@ def import_file(session: Session, path: Path, progress: bool | None = None) -> I
     return report
 
 
+def _resolve_keys(session: Session, records: list[ServiceRecord]) -> None:
+    """Records identified by the UUID we publish (another tool's copy of our feed, without our
+    extension) update the entries they are, under our keys, rather than adding copies."""
+    def keys_by_uuid(model: type, ids: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in (sorted(ids)[i:i + 500] for i in range(0, len(ids), 500)):
+            found.update(session.execute(select(model.uuid, model.id).where(model.uuid.in_(chunk))).all())
+        return found
+
+    services = keys_by_uuid(Service, {r.id for r in records})
+    orgs = keys_by_uuid(Organization, {r.organization_id for r in records})
+    places = keys_by_uuid(Location, {loc.id for r in records for loc in r.locations})
+    for record in records:
+        record.id = services.get(record.id, record.id)
+        record.organization_id = orgs.get(record.organization_id, record.organization_id)
+        for loc in record.locations:
+            loc.id = places.get(loc.id, loc.id)
+
+
 # --- export -----------------------------------------------------------------------------
 def export_services(session: Session) -> Iterator[dict[str, Any]]:
-    services = session.execute(
-        select(Service).order_by(Service.id).options(
-            selectinload(Service.organization).selectinload(Organization.phones),
-            selectinload(Service.phones), selectinload(Service.areas), selectinload(Service.eligibility),
-            selectinload(Service.taxonomy_terms), selectinload(Service.source),
-            selectinload(Service.locations).selectinload(ServiceAtLocation.location),
-        )
-    ).scalars()
+    """Every service, fully nested, as the directory API serves it (bot.directory.hsds)."""
+    services = session.execute(select(Service).order_by(Service.id).options(*FULL_SERVICE)).scalars().all()
+    by_key = {s.id: s for s in services}
     for s in services:
-        yield _service_json(s)
+        yield hsds.service_full(s, by_key.get(s.successor_id) if s.successor_id else None)
 
 
-def _service_json(s: Service) -> dict[str, Any]:
-    org = s.organization
-    out: dict[str, Any] = {
-        "id": s.id,
-        "name": s.name,
-        "description": s.description,
-        "url": s.url,
-        "email": s.email,
-        "status": "active" if s.state in OFFERED_STATES and s.status == "active" else "inactive",
-        "assured_date": s.last_verified.isoformat() if s.last_verified else None,
-        "organization": {
-            "id": org.id, "name": org.name, "description": org.description, "url": org.url, "email": org.email,
-            "phones": [{"id": f"{org.id}-phone-{i}", "number": p.number} for i, p in enumerate(org.phones)],
-        },
-        "phones": [{"id": f"{s.id}-phone-{i}", "number": p.number} for i, p in enumerate(s.phones)],
-        "service_areas": [{"id": f"{s.id}-area-{i}", "service_area": areas.area_name(a.area_key)} for i, a in enumerate(sorted(s.areas, key=lambda a: a.area_key))],
-        "eligibilitys": [{"id": f"{s.id}-eligibility-{e.eligibility}", "eligibility": e.eligibility} for e in sorted(s.eligibility, key=lambda e: e.eligibility)],
-        "service_taxonomys": [
-            {"id": f"{s.id}-taxonomy-{t.id}", "taxonomy": {"id": t.id, "name": t.name, "vocabulary": t.vocabulary}}
-            for t in sorted(s.taxonomy_terms, key=lambda t: t.id)
-        ],
-        "service_at_locations": [
-            {
-                "id": link.id,
-                "location": {
-                    "id": link.location.id, "name": link.location.name,
-                    "physical_addresses": [{"id": f"{link.location.id}-address", "address_1": link.location.address, "postal_code": link.location.postcode, "country": "GB"}],
-                },
-            }
-            for link in sorted(s.locations, key=lambda link: link.id)
-        ],
-    }
-    ext: dict[str, Any] = {}
-    if s.source:
-        ext["source"] = {"id": s.source.id, "title": s.source.title, "published": s.source.published, "reference": s.source.reference}
-    ext["state"] = s.state
-    for key, value in (
-        ("quote", s.source_quote), ("opening_times", s.opening_times), ("verified_by", s.verified_by),
-        ("checked_source", s.checked_source), ("successor", s.successor_id),
-    ):
-        if value:
-            ext[key] = value
-    prisons = {link.location.id: link.location.prison_id for link in s.locations if link.location.prison_id}
-    if prisons:
-        ext["prisons"] = prisons
-    if ext:
-        out[EXTENSION] = ext
-    return out
+# What hsds.service_full reads, loaded up front (no query per service).
+FULL_SERVICE = (
+    selectinload(Service.organization).selectinload(Organization.phones),
+    selectinload(Service.phones), selectinload(Service.areas), selectinload(Service.eligibility),
+    selectinload(Service.taxonomy_terms), selectinload(Service.source),
+    selectinload(Service.locations).selectinload(ServiceAtLocation.location),
+)
 
 
 def export_file(session: Session, path: Path | None) -> int:

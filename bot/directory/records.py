@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from sqlalchemy import delete, select
@@ -56,6 +56,8 @@ class LocationRecord:
     postcode: str | None = None
     prison_id: str | None = None
     council_code: str | None = None
+    latitude: float | None = None  # WGS84, as imported; else the postcode district's centre
+    longitude: float | None = None
 
 
 @dataclass
@@ -90,6 +92,7 @@ class ServiceRecord:
     state: str = UNCHECKED
     checked_source: str | None = None
     successor_id: str | None = None
+    modified_at: datetime | None = None  # an import's last_modified: kept when the entry is new here
 
 
 class Checker:
@@ -248,6 +251,8 @@ def upsert(session: Session, record: ServiceRecord) -> str:
     before = _snapshot(service) if service is not None else None
     if service is None:
         service = Service(id=record.id)
+        if record.modified_at is not None:
+            service.modified_at = record.modified_at
         session.add(service)
     service.organization = org
     service.name, service.description = record.name, record.description
@@ -275,6 +280,8 @@ def upsert(session: Session, record: ServiceRecord) -> str:
         location = session.get(Location, loc.id) or Location(id=loc.id, name=loc.name)
         location.name, location.address, location.postcode = loc.name, loc.address, loc.postcode
         location.prison_id, location.council_code = loc.prison_id, loc.council_code
+        if loc.latitude is not None and loc.longitude is not None:
+            location.latitude, location.longitude = loc.latitude, loc.longitude
         session.add(location)
         link_id = f"{record.id}@{loc.id}"
         links.append(session.get(ServiceAtLocation, link_id) or ServiceAtLocation(id=link_id, service=service, location=location))
