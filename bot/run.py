@@ -93,6 +93,7 @@ def servers_for(settings: Settings) -> Servers:
         rasa_port=settings.rasa_port,
         actions_port=settings.actions_port,
         console_port=settings.console_port,
+        directory_api_port=settings.directory_api_port,
     )
 
 
@@ -111,6 +112,7 @@ def main() -> int:
             "\nFamilies Connect is ready.\n"
             f"  Web chat:      http://localhost:{settings.webchat_port}/\n"
             f"  Staff console: {servers.console_url}/  (create a login: .venv/bin/bot staff add-user NAME --role admin)\n"
+            f"  Directory API: {servers.directory_api_url}/services  (Open Referral UK, HSDS 3.0; public, read only)\n"
             f"  REST channel:  POST {servers.rasa_url}/webhooks/rest/webhook  {{\"sender\": ..., \"message\": ...}}  (this machine only)\n"
             f"  HTTP API:      {servers.rasa_url}  (Authorization: Bearer JWT signed with {settings.var_dir / 'rasa_api.secret'} or RASA_AUTH_TOKEN: bot/api_auth.py)\n"
             f"  Listening on:  {servers.interface} (Rasa), {settings.actions_interface} (actions)\n"

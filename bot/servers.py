@@ -101,6 +101,7 @@ class Servers:
     # Rasa's tracker store, as `endpoints` configures it (the console reads transcripts from it).
     tracker_store_url: str | None = None  # default: TRACKER_STORE_URL, else SQLite in var/
     console_port: int | None = None  # the staff console too, when set
+    directory_api_port: int | None = None  # the directory's Open Referral UK API too, when set
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list = field(default_factory=list)
@@ -112,6 +113,10 @@ class Servers:
     @property
     def console_url(self) -> str:
         return f"http://localhost:{self.console_port}"
+
+    @property
+    def directory_api_url(self) -> str:
+        return f"http://localhost:{self.directory_api_port}"
 
     @property
     def actions_url(self) -> str:
@@ -130,6 +135,16 @@ class Servers:
         )
         self.processes.append(process)
         return process
+
+    def start_directory_api(self, wait: bool = True, timeout: float = 60) -> subprocess.Popen | None:
+        """The directory API (bot.directory_api) on `directory_api_port`, when set; on
+        DIRECTORY_API_INTERFACE (localhost unless set). Call after prepare_database."""
+        if not self.directory_api_port:
+            return None
+        api = self._spawn("directory-api", [str(BIN / "python"), "-m", "bot.directory_api", "--port", str(self.directory_api_port)])
+        if wait:
+            wait_for(f"{self.directory_api_url}/", timeout, api)
+        return api
 
     def prepare_database(self) -> None:
         """Bring the database to the newest schema and load the seed directory (idempotent)."""
@@ -218,10 +233,13 @@ class Servers:
             console = self._spawn(
                 "console", [str(BIN / "python"), "-m", "bot.log_hygiene", "bot.console", "--port", str(self.console_port)]
             )
+        api = self.start_directory_api(wait=False)
         try:
             wait_for(f"{self.actions_url}/health", timeout, actions)
             if console is not None:
                 wait_for(f"{self.console_url}/login", timeout, console)
+            if api is not None:
+                wait_for(f"{self.directory_api_url}/", timeout, api)
             wait_for(f"{self.rasa_url}/status", timeout, rasa, api_secret=self.auth_token)
         except Exception:
             self.stop()

@@ -13,7 +13,7 @@ MAX_FUNCTION_LINES = 80
 # The core: what channels, the console and actions stand on. It never imports them.
 CORE = ("bot.directory", "bot.insights", "bot.referrals", "bot.handoff", "bot.staff", "bot.geo", "bot.nlp", "bot.db",
         "bot.settings", "bot.conversations", "bot.usage", "bot.erasure", "bot.profile", "bot.dialogue", "bot.retention")
-ABOVE_CORE = ("bot.console", "bot.channels", "actions")
+ABOVE_CORE = ("bot.console", "bot.channels", "bot.directory_api", "actions")
 
 
 def sources(*packages: str) -> list[Path]:
