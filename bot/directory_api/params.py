@@ -75,6 +75,8 @@ def _single(query: Mapping[str, Sequence[str]], endpoint: str) -> dict[str, str]
             raise BadRequest(f"give {name} once")
         if not given[0].strip():
             raise BadRequest(f"{name} is empty")
+        if any(ord(c) < 32 or ord(c) == 127 for c in given[0]):
+            raise BadRequest(f"{name} holds control characters")
         values[name] = given[0].strip()
     return values
 
