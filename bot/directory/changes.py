@@ -1,7 +1,8 @@
-"""Keeping what the directory API publishes about change current, whoever writes the directory
+"""Keeping what the directory API publishes current, whoever writes the directory through the ORM
 (an import, the seed, the console's editor): a service's `modified_at` moves when anything
 published about it really changes (itself, its organisation, phones, areas, needs, eligibility
-or locations), and a location's coordinates follow its postcode."""
+or locations), its `offered` flag follows its state and status, and a location's coordinates
+follow its postcode. (A bulk UPDATE bypasses these; nothing of ours writes the directory so.)"""
 from __future__ import annotations
 
 import itertools
@@ -10,7 +11,7 @@ from typing import Iterable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.directory.models import Eligibility, Location, Organization, Phone, Service, ServiceArea, ServiceAtLocation, utc_now
+from bot.directory.models import OFFERED_STATES, Eligibility, Location, Organization, Phone, Service, ServiceArea, ServiceAtLocation, utc_now
 from bot.geo import gazetteer
 
 
@@ -35,6 +36,9 @@ def _services_of(obj: object) -> Iterable[Service]:
 def _touch_services(session: Session, flush_context: object, instances: object) -> None:
     """Stamp every service something published about changed in this flush."""
     touched: dict[int, Service] = {}
+    for obj in itertools.chain(session.new, session.dirty):
+        if isinstance(obj, Service):
+            obj.offered = obj.state in OFFERED_STATES and obj.status == "active"
     with session.no_autoflush:
         for obj in itertools.chain(session.new, session.dirty, session.deleted):
             if obj in session.dirty and not session.is_modified(obj):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, false, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from bot.db import Base
@@ -85,6 +85,9 @@ class Service(Base):
     uuid = Column(String(36), nullable=False, unique=True, index=True, default=_uuid_default("service"))
     # When anything published about the entry last changed (HSDS last_modified; bot.directory.changes keeps it).
     modified_at = Column(DateTime, nullable=False, default=utc_now, index=True)
+    # On offer (an offered state and running), kept by bot.directory.changes: the directory API's
+    # lists count and page through (offered, id), an index both databases can walk.
+    offered = Column(Boolean, nullable=False, default=False, server_default=false())
     organization_id = Column(String(120), ForeignKey("organization.id", ondelete="CASCADE"), nullable=False, index=True)
     name = Column(Text, nullable=False)
     description = Column(Text, nullable=False, default="")
@@ -102,6 +105,7 @@ class Service(Base):
     # deleted later leaves the entry replaced (and still never offered) rather than failing.
     successor_id = Column(String(120), index=True)
     # Who it suits, worked out from `eligibility` when saved, so a search needs no subqueries.
+    __table_args__ = (Index("ix_service_offered_id", "offered", "id"),)
     suits_family = Column(Boolean, nullable=False, default=False)
     suits_young_person = Column(Boolean, nullable=False, default=False)
     suits_professional = Column(Boolean, nullable=False, default=False)

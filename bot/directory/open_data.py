@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from bot.directory import areas, hsds
 from bot.directory.models import (
-    OFFERED_STATES,
     Eligibility,
     Location,
     Organization,
@@ -110,7 +109,7 @@ def _taxonomy_condition(taxonomy: str) -> Any:
 
 def _service_conditions(filters: Filters) -> list[Any]:
     """The WHERE clauses every list of services (or their locations) shares."""
-    conditions = [Service.state.in_(OFFERED_STATES), Service.status == "active"]
+    conditions = [Service.offered == true()]
     for word in (filters.search or "").split()[:8]:
         pattern = f"%{word.replace('%', '').replace('_', '')}%"
         conditions.append(or_(Service.name.ilike(pattern), Service.description.ilike(pattern)))
@@ -222,7 +221,7 @@ def get_service_at_location(session: Session, link_id: str) -> dict[str, Any] | 
 # --- organisations ----------------------------------------------------------------------------
 def list_organizations(session: Session, filters: Filters, page: int, per_page: int) -> Page:
     """GET /organizations: those with at least one service on offer."""
-    offering = exists().where(Service.organization_id == Organization.id, Service.state.in_(OFFERED_STATES), Service.status == "active")
+    offering = exists().where(Service.organization_id == Organization.id, Service.offered == true())
     conditions = [offering] + [Organization.name.ilike(f"%{w}%") for w in (filters.search or "").split()[:8]]
     total = session.execute(select(func.count()).select_from(Organization).where(*conditions)).scalar_one()
     orgs = session.execute(

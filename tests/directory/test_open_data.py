@@ -55,7 +55,8 @@ def test_every_offered_service_is_listed_once_valid_and_paged(directory):
 def test_closed_and_replaced_entries_are_not_listed_but_answer_by_id_as_inactive(directory):
     with directory() as s, s.begin():
         editing.close(s, "stockton-housing", by="Ann", source="rang them", user_id=None)
-        s.execute(update(Service).where(Service.id == "kent-county").values(state="replaced", successor_id="national-kinship"))
+        kent = s.get(Service, "kent-county")
+        kent.state, kent.successor_id = "replaced", "national-kinship"
     listed = keys(services(directory))
     assert "stockton-housing" not in listed and "kent-county" not in listed
     with directory() as s:

@@ -1,6 +1,7 @@
 """The directory as an Open Referral UK (HSDS 3.0) API (issue 18): every record's stable UUID,
-when each service last changed (HSDS last_modified, the API's modified_after), and each
-location's coordinates (the centre of its postcode's district) for "near this postcode".
+when each service last changed (HSDS last_modified, the API's modified_after), whether it is on
+offer (the API's lists page through (offered, id)), and each location's coordinates (the centre
+of its postcode's district) for "near this postcode".
 
 Revision ID: 0009
 Revises: 0008
@@ -36,6 +37,7 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('uuid', sa.String(length=36), nullable=True))
     with op.batch_alter_table('service', schema=None) as batch_op:
         batch_op.add_column(sa.Column('modified_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('offered', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('location', schema=None) as batch_op:
         batch_op.add_column(sa.Column('latitude', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('longitude', sa.Float(), nullable=True))
@@ -47,6 +49,9 @@ def upgrade() -> None:
             connection.execute(sa.text(f"UPDATE {table} SET uuid = :uuid WHERE id = :id"), {"uuid": _stable_uuid(table, key), "id": key})
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     connection.execute(sa.text("UPDATE service SET modified_at = :now"), {"now": now})
+    connection.execute(
+        sa.text("UPDATE service SET offered = :yes WHERE state IN ('verified', 'unchecked') AND status = 'active'"), {"yes": True}
+    )
     _locate(connection)
 
     for table in TABLES:
@@ -56,6 +61,7 @@ def upgrade() -> None:
     with op.batch_alter_table('service', schema=None) as batch_op:
         batch_op.alter_column('modified_at', existing_type=sa.DateTime(), nullable=False)
         batch_op.create_index('ix_service_modified_at', ['modified_at'], unique=False)
+        batch_op.create_index('ix_service_offered_id', ['offered', 'id'], unique=False)
     op.create_index('ix_location_latitude_longitude', 'location', ['latitude', 'longitude'], unique=False)
 
 
@@ -80,7 +86,9 @@ def downgrade() -> None:
         batch_op.drop_column('longitude')
         batch_op.drop_column('latitude')
     with op.batch_alter_table('service', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_offered_id')
         batch_op.drop_index('ix_service_modified_at')
+        batch_op.drop_column('offered')
         batch_op.drop_column('modified_at')
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
