@@ -146,7 +146,8 @@ class Location(Base):
     latitude = Column(Float)
     longitude = Column(Float)
     services = relationship("ServiceAtLocation", back_populates="location", cascade="all, delete-orphan")
-    __table_args__ = (Index("ix_location_latitude_longitude", "latitude", "longitude"),)
+    # With the id, a search of a latitude band reads the index alone until a location is near enough.
+    __table_args__ = (Index("ix_location_latitude_longitude", "latitude", "longitude", "id"),)
 
 
 class ServiceAtLocation(Base):

@@ -62,7 +62,7 @@ def upgrade() -> None:
         batch_op.alter_column('modified_at', existing_type=sa.DateTime(), nullable=False)
         batch_op.create_index('ix_service_modified_at', ['modified_at'], unique=False)
         batch_op.create_index('ix_service_offered_id', ['offered', 'id'], unique=False)
-    op.create_index('ix_location_latitude_longitude', 'location', ['latitude', 'longitude'], unique=False)
+    op.create_index('ix_location_latitude_longitude', 'location', ['latitude', 'longitude', 'id'], unique=False)
 
 
 def _locate(connection) -> None:
