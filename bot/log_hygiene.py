@@ -19,7 +19,7 @@ REDACTED = "[redacted]"
 
 PATTERNS = [
     # Sender ids carry their channel: sms:+447700900123, tg:123456789, wc:<signed id>.
-    re.compile(r"\b(?:sms|tg|wc|telegram|twilio|webchat):[^\s'\",;)}\]]+", re.I),
+    re.compile(r"\b(?:sms|tg|wc|wa|whatsapp|telegram|twilio|webchat):[^\s'\",;)}\]]+", re.I),
     # JWTs and bearer tokens.
     re.compile(r"\beyJ[\w-]+\.[\w-]*\.?[\w-]*"),
     re.compile(r"(?i)((?:bearer\s+)|(?:token|secret|key|password|authorization)[\"']?\s*[=:]\s*[\"']?)[^\s&'\",;]+"),

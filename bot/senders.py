@@ -2,6 +2,8 @@
 be used on another to reach someone else's conversation (issue 12, item 1):
 
 - SMS: `sms:+447700900123` (the E.164 number Twilio gives as `From`);
+- WhatsApp: `wa:+447700900123` (Twilio's `From` is `whatsapp:+447700900123`; a separate
+  conversation from the same number's SMS one: bot/channels/whatsapp_window.py);
 - Telegram: `tg:<chat id>`;
 - web chat: `wc:<token>.<mac>`, issued by the server only (`POST /webhooks/webchat/session`):
   a 128-bit random token and an HMAC-SHA256 of it (truncated to 128 bits) under the key
@@ -22,7 +24,7 @@ import hmac
 import re
 import secrets
 
-SMS, TELEGRAM, WEBCHAT = "sms", "tg", "wc"
+SMS, TELEGRAM, WEBCHAT, WHATSAPP = "sms", "tg", "wc", "wa"
 TOKEN_BYTES = 16  # 128 bits
 MAC_BYTES = 16
 _B64 = r"[A-Za-z0-9_-]"
@@ -72,15 +74,15 @@ def telegram(chat_id: int | str) -> str:
 
 
 def channel_of(sender: str) -> str | None:
-    """"sms", "tg" or "wc" for an id that carries its channel, else None (REST, old ids)."""
+    """"sms", "wa", "tg" or "wc" for an id that carries its channel, else None (REST, old ids)."""
     prefix, sep, _ = (sender or "").partition(":")
-    return prefix if sep and prefix in (SMS, TELEGRAM, WEBCHAT) else None
+    return prefix if sep and prefix in (SMS, WHATSAPP, TELEGRAM, WEBCHAT) else None
 
 
 def address_of(sender: str) -> str:
-    """What the channel sends to: the phone number of `sms:…`, the chat id of `tg:…`;
+    """What the channel sends to: the phone number of `sms:…` and `wa:…`, the chat id of `tg:…`;
     anything else unchanged."""
-    if channel_of(sender) in (SMS, TELEGRAM):
+    if channel_of(sender) in (SMS, WHATSAPP, TELEGRAM):
         return sender.split(":", 1)[1]
     return sender
 

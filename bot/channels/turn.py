@@ -48,7 +48,8 @@ class WatchedOutput(OutputChannel):
         return getattr(self.inner, name)
 
 
-def _agent(app: Any) -> Any:
+def agent_of(app: Any) -> Any:
+    """The Rasa agent serving `app`, if it has a tracker store (None: no Rasa behind us, as in tests)."""
     agent = getattr(getattr(app, "ctx", None), "agent", None) if app is not None else None
     return agent if getattr(agent, "tracker_store", None) is not None else None
 
@@ -83,7 +84,7 @@ async def answer(
     inner = message.output_channel
     watched = WatchedOutput(inner)
     message.output_channel = watched
-    agent = _agent(app)
+    agent = agent_of(app)
     try:
         await on_new_message(message)
         if watched.sent or agent is None:

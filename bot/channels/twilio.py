@@ -1,7 +1,10 @@
-"""SMS through Twilio: a Rasa input channel that, unlike Rasa's own, checks every webhook's
-signature.
+"""SMS and WhatsApp through Twilio: a Rasa input channel that, unlike Rasa's own, checks every
+webhook's signature.
 
-    POST /webhooks/twilio/webhook   (Twilio's form post for an incoming SMS) -> empty TwiML
+    POST /webhooks/twilio/webhook   (Twilio's form post for an incoming message) -> empty TwiML
+
+A `From` of `whatsapp:+44…` is a WhatsApp message, answered by bot/channels/whatsapp.py (its
+own conversation id `wa:+44…`, WhatsApp's 24-hour window); what follows is the same for both.
 
 - Every request must carry a valid `X-Twilio-Signature` for the public URL Twilio called
   (TWILIO_WEBHOOK_URL: behind a proxy the URL we see is not the one Twilio signed); else 403
@@ -21,9 +24,10 @@ signature.
   MessageSid back (the row is deleted), so a retry of a message never answered is answered.
   If the MessageSid cannot be recorded (database down) the message is still answered (or
   apologised for): a possible second answer to a retry is better than silence.
-- Replies go out through Twilio's REST API (also a worker's replies: Rasa's HTTP API with
-  `output_channel=latest` calls `get_output_channel()`), with text-message manners
-  (bot/channels/sms.py): numbered options, plain GSM-7 typography, at most three messages.
+- Replies go out through Twilio's REST API (bot/channels/twilio_api.py; also a worker's
+  replies: Rasa's HTTP API with `output_channel=latest` calls `get_output_channel()`), with
+  text-message manners (bot/channels/sms.py): numbered options, plain GSM-7 typography, at
+  most three messages.
 - STOP (and Twilio's other opt-out words) stops all messages to the number until START;
   HELP gets a short help text (domain.yml's utter_sms_help). Typed text is never a Rasa
   command (no /restart by SMS).
@@ -31,14 +35,16 @@ signature.
   on another channel; the prefix is stripped for Twilio's `to`. SMS menus and opt-outs are
   keyed by that id. No message text or number is ever logged.
 - Off (503 to everything, one log line) unless TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
-  TWILIO_NUMBER and TWILIO_WEBHOOK_URL are set (or given in credentials.yml).
+  TWILIO_NUMBER and TWILIO_WEBHOOK_URL are set (or given in credentials.yml), or WhatsApp is
+  on (TWILIO_WHATSAPP_NUMBER instead of TWILIO_NUMBER). A message for a channel that is off
+  gets 200 and no answer.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from dataclasses import dataclass, replace
+import time
 from typing import Any, Awaitable, Callable, Text
 from urllib.parse import parse_qs
 
@@ -46,147 +52,20 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
 from bot import db, senders, texts
-from bot.channels import limits, models, sms, turn
+from bot.channels import limits, models, sms, turn, whatsapp, whatsapp_window
+from bot.channels.twilio_api import CHANNEL, WHATSAPP_PREFIX, TwilioConfig, TwilioOutput  # noqa: F401 - also ours
 from bot.channels.webchat import clean_message
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-# The twilio library logs each request's URL and headers at INFO: keep it to warnings.
-_http_logger = logging.getLogger(__name__ + ".http")
-_http_logger.setLevel(logging.WARNING)
 
-CHANNEL = "twilio"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_SMS_CHARS = 1600  # Twilio's own limit for one (concatenated) message
-OPTED_OUT = 21610  # Twilio's error: the number replied STOP
 SHUTDOWN_GRACE = 10.0  # seconds turns under way get to finish when the server stops
-
-
-
-@dataclass(frozen=True)
-class TwilioConfig:
-    """What the SMS channel needs; `enabled` only when all of the required parts are set."""
-
-    account_sid: str | None
-    auth_token: str | None
-    number: str | None
-    webhook_url: str | None
-    api_url: str | None
-    database_url: str
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.account_sid and self.auth_token and self.number and self.webhook_url)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, overrides: dict[str, Any] | None = None) -> "TwilioConfig":
-        """From the environment (bot.settings), with any credentials.yml values on top."""
-        config = cls(
-            account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token,
-            number=settings.twilio_number,
-            webhook_url=settings.twilio_webhook_url,
-            api_url=settings.twilio_api_url,
-            database_url=settings.database_url,
-        )
-        given = {k: str(v) for k, v in (overrides or {}).items() if v not in (None, "") and k in cls.__dataclass_fields__}
-        return replace(config, **given)
-
-
-class TwilioOutput(OutputChannel):
-    """Sends SMS through Twilio's REST API, in text-message manners."""
-
-    def __init__(self, config: TwilioConfig) -> None:
-        self.config = config
-        self._client: Client | None = None
-        self.sent = 0  # SMS that went out through this output channel
-        self.attempted = 0  # replies it was asked to send
-
-    @classmethod
-    def name(cls) -> Text:
-        return CHANNEL
-
-    def client(self) -> Client:
-        """The twilio REST client (async HTTP; a fresh connection per request, so it is
-        safe on any event loop)."""
-        if self._client is None:
-            http = AsyncTwilioHttpClient(pool_connections=False, logger=_http_logger, timeout=20)
-            self._client = Client(self.config.account_sid, self.config.auth_token, http_client=http)
-            if self.config.api_url:
-                self._client.api.base_url = self.config.api_url
-        return self._client
-
-    def _prepare(self, recipient_id: str, payloads: list[str] | None) -> bool:
-        """False if the number opted out; else remembers the options being sent. With the
-        database down it says True: Twilio itself never delivers to a number that sent STOP
-        (error 21610), and an apology must still get out."""
-        with db.session_factory(self.config.database_url)() as session, session.begin():
-            if models.is_opted_out(recipient_id, session=session):
-                return False
-            if payloads:
-                models.save_menu(recipient_id, payloads, session=session)
-            return True
-
-    def _record_opt_out(self, recipient_id: str) -> None:
-        with db.session_factory(self.config.database_url)() as session, session.begin():
-            models.opt_out(recipient_id, session=session)
-
-    async def send_sms(self, recipient_id: Text, text: Text, payloads: list[str] | None = None) -> int:
-        """Send `text` to `recipient_id` in at most three messages; returns how many went."""
-        self.attempted += 1
-        if not self.config.enabled:
-            logger.warning("twilio: SMS channel is not configured; a reply was dropped")
-            return 0
-        try:
-            allowed = await asyncio.to_thread(self._prepare, recipient_id, payloads)
-        except Exception as error:  # noqa: BLE001 - Twilio still honours STOP
-            logger.warning("twilio: opt-outs unavailable (%s); Twilio's own block applies", type(error).__name__)
-            allowed = True
-        if not allowed:
-            logger.info("twilio: not sending to a number that opted out")
-            return 0
-        sent = 0
-        to = senders.address_of(recipient_id)  # sms:+44… -> +44…
-        for part in sms.split(sms.normalise(text)):
-            try:
-                await self.client().messages.create_async(to=to, from_=self.config.number, body=part)
-            except TwilioRestException as error:
-                logger.warning("twilio: a message was not sent (Twilio error %s, HTTP %s)", error.code, error.status)
-                if error.code == OPTED_OUT:
-                    try:
-                        await asyncio.to_thread(self._record_opt_out, recipient_id)
-                    except Exception as db_error:  # noqa: BLE001
-                        logger.warning("twilio: an opt-out could not be recorded (%s)", type(db_error).__name__)
-                return sent
-            except Exception as error:  # noqa: BLE001 - network: counted as not sent
-                logger.warning("twilio: a message was not sent (%s)", type(error).__name__)
-                return sent
-            sent += 1
-            self.sent += 1
-        return sent
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_sms(recipient_id, text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_sms(recipient_id, sms.with_options(text, buttons), sms.payloads(buttons))
-
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
-
-    async def send_custom_json(self, recipient_id: Text, json_message: dict[str, Any], **kwargs: Any) -> None:
-        logger.debug("twilio: custom JSON is not sent by SMS")
 
 
 class TwilioInput(InputChannel):
@@ -196,13 +75,14 @@ class TwilioInput(InputChannel):
         self.config = config
         settings = Settings.from_env()
         self.limits = limits.Limits.from_settings(settings)  # per sender and global (the address is Twilio's)
-        texts.require(turn.CANNOT_ANSWER, *sms.TEXTS)  # at start-up: no domain, no channel
+        texts.require(turn.CANNOT_ANSWER, *sms.TEXTS, *(whatsapp.TEXTS if config.whatsapp_enabled else ()))
         self.turn_timeout = float(turn_timeout if turn_timeout is not None else settings.sms_turn_timeout)
         self.tasks: set[asyncio.Task] = set()  # turns in the background (also on app.ctx)
         if not config.enabled:
             logger.info(
                 "twilio: SMS channel off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_NUMBER and "
-                "TWILIO_WEBHOOK_URL to turn it on); its webhook answers 503"
+                "TWILIO_WEBHOOK_URL to turn it on); %s",
+                "WhatsApp is on" if config.whatsapp_enabled else "its webhook answers 503",
             )
 
     @classmethod
@@ -214,6 +94,12 @@ class TwilioInput(InputChannel):
         return cls(TwilioConfig.from_settings(Settings.from_env(), credentials))
 
     def get_output_channel(self) -> OutputChannel:
+        return TwilioOutput(self.config)
+
+    def output_for(self, sender: str) -> TwilioOutput:
+        """The output answering a message: by WhatsApp (the window open: they just wrote) or SMS."""
+        if whatsapp_window.is_whatsapp(sender):
+            return whatsapp.WhatsAppOutput(self.config, inbound_at=time.time())
         return TwilioOutput(self.config)
 
     # --- the database side of an incoming message (run in a thread) ---------------------
@@ -241,6 +127,8 @@ class TwilioInput(InputChannel):
     ) -> bool:
         """Answer the message; True when the turn is complete (an SMS went out, or silence is
         right: STOP, START, an opted-out number, a conversation a worker has)."""
+        if isinstance(output, whatsapp.WhatsAppOutput):
+            return await whatsapp.handle(on_new_message, app, output, sender, form, message_sid, self.limits, self._read)
         what, text = await asyncio.to_thread(self._inbound, sender, form.get("Body") or "", form.get("OptOutType") or "")
         if what == "help":
             return await output.send_sms(sender, sms.help_text(CHANNEL)) > 0
@@ -266,10 +154,10 @@ class TwilioInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any,
         sender: str, form: dict[str, str], message_sid: str,
     ) -> None:
-        """Answer one SMS: the answer, or the kind apology when the turn failed, timed out or
-        was cancelled and nothing had gone out yet. If not one SMS could be sent, the
-        MessageSid is given back so that Twilio's retry is answered."""
-        output = TwilioOutput(self.config)
+        """Answer one SMS or WhatsApp message: the answer, or the kind apology when the turn
+        failed, timed out or was cancelled and nothing had gone out yet. If not one message
+        could be sent, the MessageSid is given back so that Twilio's retry is answered."""
+        output = self.output_for(sender)
         failed: str | None = None
         cancelled = complete = False
         try:
@@ -283,9 +171,9 @@ class TwilioInput(InputChannel):
         if failed:
             logger.error("twilio: message %s %s", message_sid, failed)
             if not output.sent:
-                await output.send_sms(sender, turn.cannot_answer(CHANNEL))
+                await output.send_sms(sender, turn.cannot_answer(output.name()))
         if not output.sent and (failed or not complete):
-            logger.error("twilio: message %s got no SMS out; its MessageSid is given back for a retry", message_sid)
+            logger.error("twilio: message %s got no reply out; its MessageSid is given back for a retry", message_sid)
             try:
                 await asyncio.to_thread(self._release, message_sid)
             except Exception as error:  # noqa: BLE001
@@ -305,9 +193,13 @@ class TwilioInput(InputChannel):
                 task.add_done_callback(tasks.discard)
         return task
 
-    def _inbound(self, sender: str, body: str, opt_out_type: str) -> tuple[str, str | None]:
+    def _read(self, sender: str, body: str) -> tuple[str, str | None]:
+        """A WhatsApp message: ("message", text) or ("ignored", None); no keywords."""
+        return self._inbound(sender, body, "", keywords=False)
+
+    def _inbound(self, sender: str, body: str, opt_out_type: str, keywords: bool = True) -> tuple[str, str | None]:
         """What to do with a message: ("stopped"|"started"|"ignored"|"help", None) or ("message", text)."""
-        word = sms.keyword(body)
+        word = sms.keyword(body) if keywords else None
         with db.session_factory(self.config.database_url)() as session, session.begin():
             stopped = models.is_opted_out(sender, session=session)
             if word in sms.OPT_OUT_WORDS or opt_out_type == "STOP":
@@ -348,7 +240,7 @@ class TwilioInput(InputChannel):
 
         @twilio.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self.config.enabled:
+            if not (self.config.enabled or self.config.whatsapp_enabled):
                 return response.text("SMS channel not configured", status=503)
             signature = request.headers.get("X-Twilio-Signature", "")
             url = self.config.webhook_url + (f"?{request.query_string}" if request.query_string else "")
@@ -359,15 +251,23 @@ class TwilioInput(InputChannel):
                 return response.text("Forbidden", status=403)
 
             message_sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
-            number = form.get("From") or ""
+            sender = form.get("From") or ""
+            by_whatsapp = sender.startswith(WHATSAPP_PREFIX)
+            number = sender.removeprefix(WHATSAPP_PREFIX)
             if not message_sid or not E164.match(number):
                 logger.warning("twilio: ignored a webhook without a MessageSid or an E.164 sender")
+                return twiml()
+            if not (self.config.whatsapp_enabled if by_whatsapp else self.config.enabled):
+                # Twilio's 200 all the same: a retry would not change our settings.
+                logger.info("twilio: a %s message was not answered: that channel is off", "WhatsApp" if by_whatsapp else "SMS")
                 return twiml()
             if not await self.claim(message_sid):
                 logger.info("twilio: message %s already taken; not answered again", message_sid)
                 return twiml()
-            fields = {"Body": form.get("Body") or "", "OptOutType": (form.get("OptOutType") or "").upper()}
-            self._start(request.app, self.turn(on_new_message, request.app, senders.sms(number), fields, message_sid))
+            fields = {key: form.get(key) or "" for key in ("Body", "NumMedia", "Latitude")}
+            fields["OptOutType"] = (form.get("OptOutType") or "").upper()
+            conversation = whatsapp_window.sender_id(number) if by_whatsapp else senders.sms(number)
+            self._start(request.app, self.turn(on_new_message, request.app, conversation, fields, message_sid))
             return twiml()  # at once: the answer goes out through the REST API
 
         return twilio

@@ -4,6 +4,12 @@ joined, hand back, a worker's reply). The rules are bot.handoff's; this is the H
 
 A request that calls Rasa commits its change before the call and records the call's outcome
 in a second short transaction, so Rasa being slow never holds a lock.
+
+WhatsApp lets us send our own words only within 24 hours of the person's last message
+(bot/channels/whatsapp_window.py). Outside that window a worker's reply is refused, saying why
+and keeping what they typed, unless an approved template is set (TWILIO_WHATSAPP_TEMPLATE_SID):
+then the reply is sent to Rasa, the WhatsApp channel sends the template asking the person to
+reply, and the worker is told the reply reaches them when they do.
 """
 from __future__ import annotations
 
@@ -12,10 +18,12 @@ import logging
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import handoff
+from bot.channels import whatsapp_window
 from bot.console.case_page import case_or_404, error_page, exists, render_case
-from bot.console.web import NotFoundCase, in_thread, see_other, staff_page
+from bot.console.web import NotFoundCase, in_thread, see_other, staff_page, tracker_engine
 from bot.referrals import cases
 from bot.staff import audit
 
@@ -27,6 +35,40 @@ HAND_BACK_FAILED = (
     "Try again in a minute, or tick \u201cclose anyway\u201d."
 )
 REPLY_NOT_SENT = "The assistant could not be reached, so your reply was not sent. Try again in a minute."
+# Outside WhatsApp's 24-hour window: why a reply was not sent, or when it will arrive.
+WINDOW_RULE = "WhatsApp only lets us message someone within 24 hours of their last message."
+WINDOW_REFUSED = (
+    "Your reply was not sent. Ask a manager to set TWILIO_WHATSAPP_TEMPLATE_SID (an approved WhatsApp "
+    "template that asks them to reply), or wait for them to write again: your text is still in the box."
+)
+ARRIVES = "your reply will reach them as soon as they do."
+WINDOW_INVITED = "We have sent them our approved message asking them to reply; " + ARRIVES
+WINDOW_WAITING = "They have already been sent our approved message asking them to reply; " + ARRIVES
+
+
+class _Refused(Exception):
+    """A reply that may not be sent (rolls back the reply's transaction)."""
+
+
+def _last_message(window: whatsapp_window.Window) -> str:
+    """When the person last wrote, as the worker is told."""
+    hours = window.hours_since
+    if hours is None:
+        return "We have no WhatsApp message from them in this conversation."
+    ago = f"{round(hours)} hours" if hours < 72 else f"{round(hours / 24)} days"
+    return f"Their last message was {ago} ago."
+
+
+def _window(request: Request, sender_id: str) -> whatsapp_window.Window | None:
+    """(In a thread) where a WhatsApp conversation stands; None when it is not one, or when it
+    cannot be read (then the WhatsApp channel itself holds back what may not go)."""
+    if not whatsapp_window.is_whatsapp(sender_id):
+        return None
+    try:
+        return whatsapp_window.read(sender_id, engine=tracker_engine(request.app))
+    except SQLAlchemyError as exc:
+        logger.error("could not read the tracker store for WhatsApp's window: %s", type(exc).__name__)
+        return None
 
 
 def _record(request: Request, action: str, case_id: int, detail: str) -> None:
@@ -160,16 +202,25 @@ async def reply(request: Request, case_id: int) -> HTTPResponse:
     """Send the worker's reply to the person, on their own channel, through Rasa."""
     db, user = request.ctx.db, request.ctx.user
     text = (request.form.get("text") or "").strip()
+    template = request.app.ctx.settings.twilio_whatsapp_template_sid
 
     def check():
-        with db.begin():
-            case = case_or_404(db, case_id)
-            try:
-                return handoff.reply_target(case.id, user.id, text, session=db), None
-            except cases.CaseError as exc:
-                return None, render_case(request, case, status=409, error=str(exc))
+        try:
+            with db.begin():
+                case = case_or_404(db, case_id)
+                try:
+                    sender_id = handoff.reply_target(case.id, user.id, text, session=db)
+                except cases.CaseError as exc:
+                    return None, None, render_case(request, case, status=409, error=str(exc))
+                window = _window(request, sender_id)
+                if window is not None and not window.open and not template:
+                    raise _Refused(f"{WINDOW_RULE} {_last_message(window)} {WINDOW_REFUSED}")  # not a first response
+                return sender_id, window, None
+        except _Refused as refused:
+            _record(request, "reply", case_id, "reply not sent: outside WhatsApp's 24-hour window, no template")
+            return None, None, error_page(request, case_id, 409, str(refused), draft=text)
 
-    sender_id, problem = await in_thread(request, check)
+    sender_id, window, problem = await in_thread(request, check)
     if problem is not None:
         return problem
     try:
@@ -182,6 +233,17 @@ async def reply(request: Request, case_id: int) -> HTTPResponse:
             return error_page(request, case_id, 502, REPLY_NOT_SENT, draft=text)
 
         return await in_thread(request, not_sent)
+    if window is not None and not window.open:
+        then = WINDOW_WAITING if window.invited else WINDOW_INVITED
+
+        def held() -> HTTPResponse:
+            _record(request, "reply", case_id, "reply held: outside WhatsApp's 24-hour window, " + (
+                "they were already asked to reply" if window.invited else "template sent"))
+            with db.begin():
+                notice = ("warning", f"{WINDOW_RULE} {_last_message(window)} {then}")
+                return render_case(request, case_or_404(db, case_id), notice=notice)
+
+        return await in_thread(request, held)
     await in_thread(request, _record, request, "reply", case_id, "reply sent")
     return see_other(f"/cases/{case_id}?done=reply")
 

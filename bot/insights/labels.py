@@ -9,7 +9,7 @@ NOT_GIVEN = "Not given"
 NO_TOPIC = "no topic yet"  # a message not understood before any topic was asked about
 
 # Rasa's input channel names (bot/channels) as staff call them.
-CHANNELS = {"twilio": "SMS", "telegram": "Telegram", "webchat": "Web chat", "rest": "REST API"}
+CHANNELS = {"twilio": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram", "webchat": "Web chat", "rest": "REST API"}
 
 
 def council_name(code: str) -> str:

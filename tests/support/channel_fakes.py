@@ -2,7 +2,11 @@
 
 `FakeProviders` is one small aiohttp server (in its own thread and event loop) that speaks
 just enough of Twilio's Messages API and Telegram's Bot API for the real `twilio` and
-`python-telegram-bot` libraries to talk to it, and records every request it gets.
+`python-telegram-bot` libraries to talk to it, and records every request it gets. For
+WhatsApp it checks what Twilio checks (a WhatsApp sender for a WhatsApp recipient, a body or
+an `HX` Content SID, at most 1600 characters) and, like WhatsApp, fails our own words sent
+outside the 24 hours after the person last wrote (error 63016, after accepting the request as
+Twilio does): tests tell it when the person wrote (`whatsapp_wrote`).
 `ChannelServer` serves a real Rasa input channel's Sanic blueprint on a free port, with a
 scripted stand-in for Rasa (tests/channels/test_*.py) that answers through the channel's
 real output channel.
@@ -28,6 +32,9 @@ from bot.servers import free_port
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "test-twilio-auth-token"
 TWILIO_NUMBER = "+447700900000"
+WHATSAPP_NUMBER = "whatsapp:+447700900001"
+TEMPLATE_SID = "HX" + "0123456789abcdef" * 2
+WHATSAPP_WINDOW = 24 * 3600
 TELEGRAM_TOKEN = "123456:TEST-token"
 TELEGRAM_SECRET = "test-telegram-secret"
 
@@ -77,6 +84,7 @@ class FakeProviders:
     calls: list[Call] = field(default_factory=list)
     blocked_numbers: set[str] = field(default_factory=set)  # Twilio answers 21610 for these
     webhook: dict[str, Any] = field(default_factory=dict)
+    last_wrote: dict[str, float] = field(default_factory=dict)  # WhatsApp address -> when they last wrote
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -130,6 +138,21 @@ class FakeProviders:
                 if c.api == "telegram" and c.method == method and chat_id in (None, c.params.get("chat_id"))
             ]
 
+    def whatsapp(self, to: str | None = None, *, delivered: bool | None = None) -> list[dict[str, Any]]:
+        """Messages sent to WhatsApp addresses (optionally to one number, E.164 or whatsapp:+44…),
+        `delivered` True for those WhatsApp would show, False for those it failed."""
+        address = None if to is None else "whatsapp:" + to.removeprefix("whatsapp:")
+        return [
+            m for m in self.sms()
+            if str(m.get("To", "")).startswith("whatsapp:") and address in (None, m.get("To"))
+            and delivered in (None, "_error" not in m)
+        ]
+
+    def whatsapp_wrote(self, number: str, at: float | None = None) -> None:
+        """The person wrote to us by WhatsApp at `at` (default now): the window is open 24 hours."""
+        with self._lock:
+            self.last_wrote["whatsapp:" + number.removeprefix("whatsapp:")] = time.time() if at is None else at
+
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
@@ -139,13 +162,19 @@ class FakeProviders:
         sid = request.match_info["sid"]
         auth = request.headers.get("Authorization", "")
         form = dict(await request.post())
-        self._record(Call("twilio", "Messages.create", {**form, "_account": sid, "_auth": auth}))
+        call = Call("twilio", "Messages.create", {**form, "_account": sid, "_auth": auth})
+        self._record(call)
         if not auth.startswith("Basic "):
             return web.json_response({"code": 20003, "message": "Authenticate", "status": 401}, status=401)
         if form.get("To") in self.blocked_numbers:
             return web.json_response(
                 {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}, status=400
             )
+        if str(form.get("To", "")).startswith("whatsapp:"):
+            refusal = self._whatsapp_checks(call.params)
+            if refusal is not None:
+                call.params["_error"] = refusal[0]
+                return web.json_response({"code": refusal[0], "message": refusal[1], "status": 400}, status=400)
         message_sid = f"SM{uuid.uuid4().hex}"
         return web.json_response(
             {
@@ -156,6 +185,30 @@ class FakeProviders:
             },
             status=201,
         )
+
+    def _whatsapp_checks(self, form: dict[str, Any]) -> tuple[int, str] | None:
+        """Twilio's refusals of a WhatsApp message (code, message); None when it takes it. Our own
+        words outside the window are taken, then failed (63016), as Twilio does."""
+        if not str(form.get("From", "")).startswith("whatsapp:"):
+            return 21910, "Invalid From and To pair. From and To should be of the same channel"
+        content_sid, body = form.get("ContentSid"), form.get("Body")
+        if content_sid is not None:
+            if not (len(content_sid) == 34 and content_sid.startswith("HX")):
+                return 21656, "The ContentSid is Invalid"
+            try:
+                json.loads(form.get("ContentVariables") or "{}")
+            except ValueError:
+                return 21656, "The ContentVariables Parameter is invalid"
+            return None
+        if not body:
+            return 21619, "A text message body or media URL must be specified"
+        if len(body) > 1600:
+            return 21617, "The concatenated message body exceeds the 1600 character limit"
+        with self._lock:
+            wrote = self.last_wrote.get(form["To"])
+        if wrote is None or time.time() - wrote > WHATSAPP_WINDOW:
+            form["_error"] = 63016  # "Failed to send freeform message ... outside the allowed window"
+        return None
 
     # --- Telegram's Bot API ---------------------------------------------------------------
     async def _telegram(self, request: web.Request) -> web.Response:
@@ -238,6 +291,22 @@ def inbound_sms(sender: str, body: str, message_sid: str | None = None, **extra:
         "From": sender, "To": TWILIO_NUMBER, "Body": body, "NumMedia": "0", "NumSegments": "1",
         "ApiVersion": "2010-04-01", "FromCity": "", "FromState": "", "FromCountry": "GB", **extra,
     }
+
+
+def inbound_whatsapp(number: str, body: str = "", message_sid: str | None = None, media: tuple[str, ...] = (),
+                     **extra: str) -> dict[str, str]:
+    """The form Twilio posts for an incoming WhatsApp message (`media`: content types attached)."""
+    sid = message_sid or f"{'MM' if media else 'SM'}{uuid.uuid4().hex}"
+    form = {
+        "MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": TWILIO_SID,
+        "From": "whatsapp:" + number, "To": WHATSAPP_NUMBER, "Body": body, "NumMedia": str(len(media)),
+        "NumSegments": "1", "ProfileName": "Sam", "WaId": number.lstrip("+"), "ApiVersion": "2010-04-01",
+        "MessageType": (media[0].split("/")[0] if media else "text"),
+    }
+    for i, content_type in enumerate(media):
+        form[f"MediaContentType{i}"] = content_type
+        form[f"MediaUrl{i}"] = f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_SID}/Messages/{sid}/Media/ME{i}"
+    return {**form, **extra}
 
 
 def telegram_message(chat_id: int, text: str, update_id: int | None = None) -> dict[str, Any]:
