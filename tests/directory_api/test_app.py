@@ -4,6 +4,7 @@ sentence, never a 500."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Iterator
 
 import pytest
@@ -168,3 +169,29 @@ def test_a_database_that_is_down_is_a_503_not_a_500(tmp_path):
         assert answer.status_code == 503 and answer.headers["Retry-After"] == "60"
     finally:
         server.stop()
+
+
+def test_what_the_api_serves_imports_into_an_empty_directory_and_serves_again_unchanged(shared_api, tmp_path):
+    """Round trip through the API's own JSON: every page of /services?full=true, imported into an
+    empty database, is exported (the export is the API's shape) exactly as it was served."""
+    from bot import db
+    from bot.directory import oruk
+
+    served, page = [], 1
+    while True:
+        body = shared_api.get("/services", params={"full": "true", "per_page": 200, "page": page}).json()
+        served += body["contents"]
+        if body["last_page"]:
+            break
+        page += 1
+    assert len(served) == body["total_items"] > 100
+    path = tmp_path / "served.json"
+    path.write_text(json.dumps({"contents": served}))
+    url = f"sqlite:///{tmp_path / 'copy.db'}"
+    db.upgrade(url)
+    with db.session_factory(url)() as s, s.begin():
+        report = oruk.import_file(s, path)
+    assert (report.created, report.updated) == (len(served), 0)
+    with db.session_factory(url)() as s:
+        again = list(oruk.export_services(s))
+    assert {x["id"]: x for x in again} == {x["id"]: x for x in served}
