@@ -72,12 +72,33 @@ $(CHROMIUM):
 .PHONY: chromium
 chromium: $(CHROMIUM) ## Install Debian's chromium (browser tests of the staff console)
 
+# nginx in front of the Rasa servers (make run-prod, and the fault and load tests): Debian's
+# package (`nginx`: bookworm's nginx-light is nginx plus the echo module, which we do not use).
+# bot/cluster.py runs its own nginx as this user on its own ports, so the system service the
+# package would start on :80 is kept from starting (a policy-rc.d for the install, then disabled;
+# no systemd, nothing to disable).
+NGINX := /usr/sbin/nginx
+NO_SERVICE_START := /usr/sbin/policy-rc.d
+$(NGINX):
+	@echo "Installing Debian's nginx for make run-prod and the production-shape tests"
+	@set -e; \
+	if [ ! -e $(NO_SERVICE_START) ]; then \
+	  printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee $(NO_SERVICE_START) >/dev/null; $(SUDO) chmod 755 $(NO_SERVICE_START); added=1; fi; \
+	get() { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >/dev/null; }; \
+	get || { $(SUDO) apt-get update -q >/dev/null && get; } || status=$$?; \
+	if [ -n "$$added" ]; then $(SUDO) rm -f $(NO_SERVICE_START); fi; \
+	if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now nginx >/dev/null 2>&1 || true; fi; \
+	exit $${status:-0}
+
+.PHONY: nginx
+nginx: $(NGINX) ## Install Debian's nginx (in front of the Rasa servers in make run-prod)
+
 .PHONY: test
 # The two trainings (the served model, and the NLU model for the held-out evaluation) run side by
 # side: most of each is one core's work (the intent classifier's logistic regression), and the
 # machine has two. The tests then run one after another.
 test: ## Everything CI runs
-	$(MAKE) --no-print-directory -j2 validate $(MODEL) $(NLU_EVAL_MODEL) $(CHROMIUM)
+	$(MAKE) --no-print-directory -j2 validate $(MODEL) $(NLU_EVAL_MODEL) $(CHROMIUM) $(NGINX)
 	$(BIN)/pytest -m "not e2e"
 	$(MAKE) --no-print-directory -j1 test-stories test-nlu test-e2e test-load
 
@@ -101,7 +122,7 @@ test-nlu: $(NLU_EVAL_MODEL) $(MODEL) ## Intent accuracy on a held-out 20%, safet
 		--model $(MODEL) --held-out-model $(NLU_EVAL_MODEL) --split results/nlu-split/test_data.yml
 
 .PHONY: test-e2e
-test-e2e: $(MODEL) ## Start the real servers and talk to them over the REST channel
+test-e2e: $(MODEL) $(NGINX) ## Start the real servers and talk to them (tests/prod's fault tests too, through nginx)
 	$(BIN)/pytest -m e2e
 
 # The production shape on this machine (docs/deployment.md): the local PostgreSQL and Redis
@@ -111,16 +132,16 @@ PROD_ENV := DATABASE_URL="$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/
 	LOCK_STORE_URL="$${LOCK_STORE_URL:-redis://127.0.0.1:6379/0}"
 
 .PHONY: run-prod
-run-prod: $(MODEL) ## Production shape: RASA_INSTANCES (2) Rasa servers behind a balancer on :5005, PostgreSQL, Redis
+run-prod: $(MODEL) $(NGINX) ## Production shape: nginx on :8080 in front of RASA_INSTANCES (2) Rasa servers, PostgreSQL, Redis
 	$(PROD_ENV) $(BIN)/python -m bot.cluster
 
 .PHONY: test-prod
-test-prod: $(MODEL) ## Fault tests and limits of the production shape, then a 60 s load test, 1 vs 2 Rasa servers
+test-prod: $(MODEL) $(NGINX) ## Fault tests and limits of the production shape through nginx, then a 60 s load test, 1 vs 2 Rasa servers
 	$(BIN)/pytest tests/prod
 	$(BIN)/python -m bench.load --seconds 60
 
 .PHONY: test-load
-test-load: $(MODEL) ## The load test, 10 s a phase (in `make test`; the fault tests run in test-e2e)
+test-load: $(MODEL) $(NGINX) ## The load test through nginx, 10 s a phase (in `make test`; the fault tests run in test-e2e)
 	$(BIN)/python -m bench.load --seconds 10
 
 .PHONY: bench

@@ -1,13 +1,14 @@
-"""Load test of the production shape: many concurrent conversations through the balancer, with
-1 Rasa server and then with N, in the same run; then checks what was stored.
+"""Load test of the production shape: many concurrent conversations through nginx, with 1 Rasa
+server and then with N, in the same run; then checks what was stored.
 
     python -m bench.load [--seconds 60] [--senders 32] [--instances 2]
 
 Starts an action server and N Rasa servers on scratch PostgreSQL databases (ours and the
-tracker store's) and Redis database 12 (emptied afterwards), and two balancers: one over
-server 0 only, one over all N. Each phase runs `--senders` concurrent senders for `--seconds`
-over the web chat channel (the public path, limits included); each sender holds one
-conversation after another, a new sender id each:
+tracker store's) and Redis database 12 (emptied afterwards), and two nginx (the deployment's
+configuration, bot/nginx.py): one over server 0 only, one over all N. Each phase runs
+`--senders` concurrent senders for `--seconds` over the web chat channel through nginx (the
+public path, limits included); each sender holds one conversation after another, a new sender
+id each:
 
 - topic questions (half): four questions from the helpline's topics;
 - directory queries (a quarter): "who supports grandparent carers in Stockton" and the like;
@@ -43,7 +44,7 @@ from bot import db, texts
 from bot.channels.turn import CANNOT_ANSWER
 from bot.cluster import Cluster
 from bot.referrals.models import Case
-from bot.servers import BIN, free_port, wait_for
+from bot.servers import free_port
 from bot.settings import ROOT
 from tools.tracker_check import tracker_problems
 
@@ -240,15 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     database_url, tracker_url = scratch_database(), scratch_database()
-    balancer_one = None
     phases: list[Phase] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="fc-load-") as tmp:
         work = Path(tmp)
         cluster = Cluster(
-            model=args.model, rasa_port=free_port(), actions_port=free_port(), instance_port=free_port(args.instances),
-            instances=args.instances, database_url=database_url, tracker_store_url=tracker_url, lock_store_url=REDIS_URL,
-            log_dir=work / "logs", endpoints_path=work / "endpoints.yml", # every sender comes from 127.0.0.1 here: the per-address limits would refuse the load itself
+            model=args.model, public_port=free_port(), actions_port=free_port(), instance_port=free_port(args.instances),
+            instances=args.instances, directory_api_port=free_port(), database_url=database_url, tracker_store_url=tracker_url,
+            lock_store_url=REDIS_URL, log_dir=work / "logs", endpoints_path=work / "endpoints.yml", nginx_dir=work / "nginx",
+            # Every sender comes from 127.0.0.1 here: the per-address limits would refuse the load itself.
             env={"MESSAGE_RATE_LIMIT": "600", "ADDRESS_RATE_LIMIT": "100000", "SESSION_RATE_LIMIT": "100000",
                  "GLOBAL_RATE_LIMIT": "100000"},
         )
@@ -256,11 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Starting the action server and {args.instances} Rasa servers...", flush=True)
             cluster.start()
             one_port = free_port()
-            balancer_one = cluster._spawn(
-                "balancer-one", [str(BIN / "python"), "-m", "bot.balancer", "--port", str(one_port), "--upstream", cluster.instance_url(0)]
-            )
-            wait_for(f"http://127.0.0.1:{one_port}/_balancer", 30, balancer_one)
-            targets = [("1 server", f"http://127.0.0.1:{one_port}"), (f"{args.instances} servers", cluster.rasa_url)]
+            cluster.start_nginx("nginx-one", one_port, [0], work / "nginx-one")
+            targets = [("1 server", f"http://127.0.0.1:{one_port}"), (f"{args.instances} servers", cluster.public_url)]
             for label, base in targets:  # warm up every server's models
                 asyncio.run(run_phase(f"{base}/webhooks/webchat/webhook", Phase("warmup"), 4, 3, args.seed))
             for index, (label, base) in enumerate(targets):
@@ -277,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             redis.Redis.from_url(REDIS_URL).flushdb()
 
     labels = ["1 server", f"{args.instances} servers"]
-    print(f"\n{args.senders} concurrent senders, {args.seconds:.0f} s per phase, web chat through the balancer")
+    print(f"\n{args.senders} concurrent senders, {args.seconds:.0f} s per phase, web chat through nginx")
     print(f"{'':<11} {'messages':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'msg/s':>7} {'errors':>6} {'call backs':>10}")
     results = [p.summary() for p in phases]
     for label, r in zip(labels, results):

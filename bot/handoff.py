@@ -16,7 +16,9 @@ and every waiting chat at once when nobody is on shift, with the offer of a call
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -115,49 +117,86 @@ class RasaClient:
     """The few calls the console makes to Rasa's HTTP API (needs `--enable-api`).
 
     Each request carries `Authorization: Bearer <JWT>`, a two-minute token signed with the
-    `rasa_api` secret (bot/api_auth.py); nothing secret goes in a URL."""
+    `rasa_api` secret (bot/api_auth.py); nothing secret goes in a URL.
 
-    def __init__(self, base_url: str, secret: str | None = None, timeout: float = 15) -> None:
-        self.base_url = base_url.rstrip("/")
+    With several Rasa servers (RASA_URL comma-separated) the first that answers is used. A
+    server that refuses the connection never saw the request: the next is tried, and the refuser
+    is tried last for `skip_seconds`. A request that was sent and then failed (the server died
+    while answering, a timeout) may have been carried out, so a write is never sent again (a
+    worker's reply must not reach the person twice): the worker is told to check the
+    conversation. Only reads go on to the next server."""
+
+    def __init__(self, base_url: str | list[str], secret: str | None = None, timeout: float = 15, skip_seconds: float = 5) -> None:
+        urls = base_url.split(",") if isinstance(base_url, str) else base_url
+        self.base_urls = [u.strip().rstrip("/") for u in urls if u.strip()]
+        if not self.base_urls:
+            raise ValueError("RasaClient needs Rasa's URL")
         self.secret = secret
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.skip_seconds = skip_seconds
+        self._down_until: dict[str, float] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout: float = 15) -> "RasaClient":
-        """The client every caller uses (console, handoff sweep): Rasa's URL and the API's
+        """The client every caller uses (console, handoff sweep): Rasa's URLs and the API's
         secret from settings (RASA_AUTH_TOKEN, else the one generated into var/)."""
-        return cls(settings.rasa_url, settings.secret("rasa_api"), timeout=timeout)
+        return cls(settings.rasa_url_list(), settings.secret("rasa_api"), timeout=timeout)
 
-    def _url(self, sender_id: str, path: str) -> str:
+    def servers(self, now: float | None = None) -> list[str]:
+        """The servers in the order to try: as configured, those that refused lately last."""
+        now = time.monotonic() if now is None else now
+        return sorted(self.base_urls, key=lambda url: self._down_until.get(url, 0.0) > now)
+
+    def _path(self, sender_id: str, path: str) -> str:
         # Sanic 21.12 does not decode path parameters: "sms:+447..." must stay as it is.
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='+:')}/{path}?output_channel=latest&execute_side_effects=true"
+        return f"/conversations/{quote(sender_id, safe='+:')}/{path}?output_channel=latest&execute_side_effects=true"
 
     def _headers(self) -> dict[str, str]:
         return auth_headers(self.secret) if self.secret else {}
 
-    async def _post(self, url: str, body: object) -> None:
-        try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as http:
-                async with http.post(url, json=body, headers=self._headers()) as reply:
-                    if reply.status != 200:
-                        raise RasaUnavailable(f"the assistant answered {reply.status}")
-        except aiohttp.ClientError as exc:
-            raise RasaUnavailable("the assistant could not be reached") from exc
+    async def request(self, method: str, path: str, body: object | None = None) -> object:
+        """One call to the first server that takes it: a read's JSON (None for a write);
+        RasaUnavailable otherwise. (The console only writes today; a read is safe to send on.)"""
+        retry_after_sending = method in ("GET", "HEAD")
+        async with aiohttp.ClientSession(timeout=self.timeout) as http:
+            for base in self.servers():
+                try:
+                    async with http.request(method, base + path, json=body, headers=self._headers()) as reply:
+                        if reply.status != 200:
+                            raise RasaUnavailable(f"the assistant answered {reply.status}")
+                        if not retry_after_sending:
+                            return None  # done: what a write answers is not needed
+                        return await reply.json(content_type=None)
+                except aiohttp.ClientConnectorError:
+                    # Never connected, so never received: the next server may have it.
+                    self._down_until[base] = time.monotonic() + self.skip_seconds
+                    logger.warning("Rasa server %s refused the connection; trying the next", base)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    self._down_until[base] = time.monotonic() + self.skip_seconds
+                    if not retry_after_sending:
+                        raise RasaUnavailable(
+                            "the assistant stopped while taking this: check the conversation before sending it again"
+                        ) from exc
+                    logger.warning("Rasa server %s failed a read (%s); trying the next", base, type(exc).__name__)
+        raise RasaUnavailable("the assistant could not be reached")
+
+    async def _post(self, path: str, body: object) -> None:
+        await self.request("POST", path, body)
 
     async def say(self, sender_id: str, text: str, worker: str) -> None:
         """Send a worker's message to the person on their channel, and keep it in the transcript."""
-        await self._post(self._url(sender_id, "tracker/events"), [{"event": "bot", "text": text, "metadata": {"staff": worker}}])
+        await self._post(self._path(sender_id, "tracker/events"), [{"event": "bot", "text": text, "metadata": {"staff": worker}}])
 
     async def utter(self, sender_id: str, response: str) -> None:
         """Have the assistant send one of its responses (e.g. a worker has joined)."""
-        await self._post(self._url(sender_id, "execute"), {"name": response})
+        await self._post(self._path(sender_id, "execute"), {"name": response})
 
     async def pause(self, sender_id: str) -> None:
-        await self._post(self._url(sender_id, "tracker/events"), [{"event": "pause"}])
+        await self._post(self._path(sender_id, "tracker/events"), [{"event": "pause"}])
 
     async def hand_back(self, sender_id: str) -> None:
         """Un-pause the conversation and tell the person the assistant is back."""
-        await self._post(self._url(sender_id, "tracker/events"), [{"event": "resume"}])
+        await self._post(self._path(sender_id, "tracker/events"), [{"event": "resume"}])
         await self.utter(sender_id, HANDED_BACK_RESPONSE)
 
     async def time_out(self, sender_id: str) -> None:
@@ -168,9 +207,9 @@ class RasaClient:
         intent (as after any bot turn), so it is appended with the `resume`. If the trigger
         fails the conversation is paused again, so the person never meets a half-handed-back
         chat and the case can be retried."""
-        await self._post(self._url(sender_id, "tracker/events"), [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+        await self._post(self._path(sender_id, "tracker/events"), [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
         try:
-            await self._post(self._url(sender_id, "trigger_intent"), {"name": TIMEOUT_INTENT, "entities": {}})
+            await self._post(self._path(sender_id, "trigger_intent"), {"name": TIMEOUT_INTENT, "entities": {}})
         except RasaUnavailable:
             try:
                 await self.pause(sender_id)

@@ -6,7 +6,7 @@ such as a library's error message or traceback quoting a request.
 
 `install()` sets logging's record factory (it survives Rasa and Sanic reconfiguring their
 handlers) and turns Sanic's access log off (SANIC_ACCESS_LOG=false, for every Sanic app in
-the process); bot/rasa_server.py, bot/action_server.py, the console and the balancer call it.
+the process); bot/rasa_server.py, bot/action_server.py, the console and the directory API call it.
 """
 from __future__ import annotations
 

@@ -49,10 +49,12 @@ def serve_webchat(port: int, rasa_url: str) -> http.server.ThreadingHTTPServer:
     return server
 
 
-def foreground(settings: Settings, servers: Servers, *, starting: str, banner: Callable[[], str], wait: Callable[[], int]) -> int:
-    """Start `servers` (a Servers, or bot.cluster.Cluster), the web chat page and the retention
-    schedule, print `banner()`, and return what `wait()` returns when a server stops; Ctrl-C (or
-    SIGTERM) stops everything. Shared by `make run` and `make run-prod`."""
+def foreground(settings: Settings, servers: Servers, *, starting: str, banner: Callable[[], str], wait: Callable[[], int],
+               page: bool = True) -> int:
+    """Start `servers` (a Servers, or bot.cluster.Cluster), the web chat page (unless `page` is
+    False: make run-prod's nginx serves it) and the retention schedule, print `banner()`, and
+    return what `wait()` returns when a server stops; Ctrl-C (or SIGTERM) stops everything.
+    Shared by `make run` and `make run-prod`."""
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -63,7 +65,8 @@ def foreground(settings: Settings, servers: Servers, *, starting: str, banner: C
     webchat = None
     try:
         servers.start()
-        webchat = serve_webchat(settings.webchat_port, servers.rasa_url)
+        if page:
+            webchat = serve_webchat(settings.webchat_port, servers.rasa_url)
         # "Delete my details" within a minute; conversations and closed cases past their retention.
         retention.schedule(settings, every_seconds=30)
         print(banner(), flush=True)

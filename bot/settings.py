@@ -55,8 +55,8 @@ class Settings:
     # Production shape (bot/cluster.py, docs/deployment.md). Rasa's lock store: in memory unless
     # set; with more than one Rasa server it must be Redis (redis://[:password@]host:port/db).
     lock_store_url: str | None = None
-    # `make run-prod`: this many Rasa servers on ports from rasa_instance_port up, behind a
-    # balancer on rasa_port.
+    # `make run-prod`: this many Rasa servers on ports from rasa_instance_port up, behind
+    # nginx on webchat_port (WEBCHAT_PORT).
     rasa_instances: int = 2
     rasa_instance_port: int = 5006
     # Abuse limits on every public channel (bot/channels/limits.py): messages a sender may send
@@ -70,7 +70,7 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks);
     # empty: the direct peer is the client (bot.net.client_address).
     trusted_proxies: str = ""
-    # Where Rasa (and make run-prod's balancer) and the action server listen: localhost unless
+    # Where Rasa (and make run-prod's nginx) and the action server listen: localhost unless
     # set (containers set 0.0.0.0 on their internal network). A token never opens them up.
     rasa_interface: str = "127.0.0.1"
     actions_interface: str = "127.0.0.1"

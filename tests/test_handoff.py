@@ -9,6 +9,7 @@ import dataclasses
 import http.server
 import json
 import threading
+import time
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
@@ -19,6 +20,7 @@ from bot import handoff
 from bot.staff.models import StaffUser
 from bot.referrals import cases
 from bot.referrals.models import Case
+from bot.servers import free_port
 from bot.settings import Settings
 
 
@@ -26,7 +28,7 @@ class FakeRasa:
     """Rasa's conversation endpoints: records (sender, endpoint, body); answers 500 for the
     senders in `failing`."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0, dying: bool = False) -> None:
         self.calls: list[tuple[str, str, object]] = []
         self.failing: set[str] = set()
         self.lock = threading.Lock()
@@ -36,19 +38,26 @@ class FakeRasa:
             def do_POST(self) -> None:
                 parts = urlsplit(self.path).path.split("/")  # /conversations/<id>/<endpoint...>
                 sender, endpoint = unquote(parts[2]), "/".join(parts[3:])
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
                 with fake.lock:
                     fake.calls.append((sender, endpoint, body))
+                if dying:  # received, then the server dies before answering
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 fails = sender in fake.failing and endpoint == "trigger_intent"
                 self.send_response(500 if fails else 200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
 
+            do_GET = do_POST
+
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -220,3 +229,49 @@ def test_a_live_chat_is_handed_back_before_it_is_closed_and_stays_open_when_that
         reference = s.get(Case, live).reference
         with pytest.raises(cases.CaseError, match=f"{reference} is already closed"):
             handoff.hand_back_target(live, session=s)
+
+
+# --- the console's Rasa client with several Rasa servers --------------------------------------------
+def test_a_server_that_refuses_is_skipped_for_a_while_and_then_tried_again(rasa):
+    refusing_port = free_port()  # nothing listens there yet
+    client = handoff.RasaClient(f"http://127.0.0.1:{refusing_port}, {rasa.url}", skip_seconds=0.5)
+    asyncio.run(client.say("webchat-1", "hello", worker="sam"))
+    assert rasa.calls == [("webchat-1", "tracker/events", [{"event": "bot", "text": "hello", "metadata": {"staff": "sam"}}])]
+    assert client.servers() == [rasa.url, f"http://127.0.0.1:{refusing_port}"]
+    # The first server comes back: while it is remembered as down the other is asked first...
+    back = FakeRasa(port=refusing_port)
+    try:
+        asyncio.run(client.utter("webchat-1", handoff.HANDED_BACK_RESPONSE))
+        assert len(rasa.calls) == 2 and back.calls == []
+        time.sleep(0.6)
+        # ...and once the while is over, it is first again.
+        asyncio.run(client.pause("webchat-1"))
+        assert len(rasa.calls) == 2 and back.calls == [("webchat-1", "tracker/events", [{"event": "pause"}])]
+    finally:
+        back.server.shutdown()
+        back.server.server_close()
+
+
+def test_a_write_a_server_took_and_then_died_on_is_not_sent_to_another(rasa):
+    dying = FakeRasa(dying=True)
+    try:
+        client = handoff.RasaClient([dying.url, rasa.url])
+        with pytest.raises(handoff.RasaUnavailable, match="check the conversation"):
+            asyncio.run(client.say("webchat-1", "are you still there?", worker="sam"))
+        assert len(dying.calls) == 1 and rasa.calls == []  # the reply reached one server, once
+        assert client.servers() == [rasa.url, dying.url]  # and it is asked last for a while
+        # A read is safe to send on: one the dying server took is answered by the other.
+        client = handoff.RasaClient([dying.url, rasa.url])
+        assert asyncio.run(client.request("GET", "/conversations/webchat-1/tracker")) == {}
+        assert len(dying.calls) == 2 and [c[1] for c in rasa.calls] == ["tracker"]
+    finally:
+        dying.server.shutdown()
+        dying.server.server_close()
+
+
+def test_no_server_answering_is_said_kindly_and_the_settings_list_is_used(settings):
+    ports = [free_port(), free_port()]
+    client = handoff.RasaClient.from_settings(dataclasses.replace(settings, rasa_url=",".join(f"http://127.0.0.1:{p}/" for p in ports)))
+    assert client.base_urls == [f"http://127.0.0.1:{p}" for p in ports]
+    with pytest.raises(handoff.RasaUnavailable, match="could not be reached"):
+        asyncio.run(client.hand_back("webchat-1"))

@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=settings.console_port, help=f"default: CONSOLE_PORT ({settings.console_port})")
     parser.add_argument("--database-url", default=settings.database_url, help="default: DATABASE_URL")
     parser.add_argument("--tracker-store-url", default=settings.tracker_store_url, help="Rasa's SQL tracker store; default: TRACKER_STORE_URL")
-    parser.add_argument("--rasa-url", default=settings.rasa_url, help="Rasa's HTTP API; default: RASA_URL")
+    parser.add_argument("--rasa-url", default=settings.rasa_url,
+                        help="Rasa's HTTP API: one URL, or several comma-separated (whichever answers is used); default: RASA_URL")
     parser.add_argument("--secure-cookies", choices=("auto", "always", "never"), default="auto",
                         help="mark cookies Secure: auto = when the request came over https (directly or from a "
                              "trusted proxy's X-Forwarded-Proto) or CONSOLE_SECURE_COOKIES=1 (default)")

@@ -1,10 +1,10 @@
 """Rasa's REST channel, its HTTP API and the action server never face the outside (issue 12,
-items 2 and 3), shown by the attacks against the production shape (the balancer, two Rasa
-servers, the action server, PostgreSQL, Redis): the API without a token, with a token in the
-URL, with forged or expired JWTs; the servers' ports on this machine's other addresses; a
-cross-origin preflight; calls to the action server without its key; and the container
-shape's configuration (deploy/nginx.conf, deploy/docker-compose.yml) read as nginx and
-compose would."""
+items 2 and 3), shown by the attacks against the production shape (nginx, two Rasa servers,
+the directory API, the action server, PostgreSQL, Redis): the API without a token, with a token
+in the URL, with forged or expired JWTs; the private routes asked of the running nginx; the
+servers' ports on this machine's other addresses; a cross-origin preflight; calls to the action
+server without its key; and the container shape's configuration (deploy/nginx.conf,
+deploy/docker-compose.yml) read as nginx and compose would."""
 from __future__ import annotations
 
 import ipaddress
@@ -69,8 +69,9 @@ def test_the_api_without_a_token_is_refused_and_nothing_is_written(stack, conver
     base = stack.rasa_url
     status, _, body = call(f"{base}/conversations/{conversation}/tracker")
     assert status in (401, 403) and b"struggling" not in body
-    for path in ("/status", "/domain", "/version/../status"):
+    for path in ("/status", "/domain"):
         assert call(base + path)[0] in (401, 403), path
+    assert call(base + "/version/../status")[0] == 404  # Sanic does not resolve dot segments: no such route
     status, _, _ = call(
         f"{base}/conversations/{conversation}/tracker/events?output_channel=latest", "POST", [{"event": "bot", "text": INJECTED}]
     )
@@ -146,12 +147,12 @@ def reachable(address: str, port: int) -> bool:
         return False
 
 
-def test_rasa_the_balancer_and_the_action_server_are_not_reachable_on_other_addresses(stack):
+def test_nginx_rasa_and_the_action_server_are_not_reachable_on_other_addresses(stack):
     addresses = other_addresses()
     if not addresses:
         pytest.skip("this machine has no non-loopback address")
     ports = {
-        "balancer": stack.rasa_port, "action server": stack.actions_port,
+        "nginx": stack.public_port, "action server": stack.actions_port, "directory API": stack.directory_api_port,
         **{f"rasa-{i}": stack.instance_port + i for i in range(stack.instances)},
     }
     assert all(reachable("127.0.0.1", port) for port in ports.values())  # they are up, here
@@ -162,7 +163,7 @@ def test_rasa_the_balancer_and_the_action_server_are_not_reachable_on_other_addr
 # --- CORS ---------------------------------------------------------------------------------------
 def preflight(stack, origin: str) -> dict:
     status, headers, _ = call(
-        f"{stack.rasa_url}/webhooks/webchat/webhook", "OPTIONS",
+        f"{stack.public_url}/webhooks/webchat/webhook", "OPTIONS",
         headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     return {k.lower(): v for k, v in headers.items()}
@@ -230,15 +231,38 @@ def test_rasa_reaches_the_action_server_with_its_key(stack):
     assert replies and "something went wrong" not in replies
 
 
-# --- the container shape ------------------------------------------------------------------------
+# --- nginx ----------------------------------------------------------------------------------------
 PUBLIC = ["/webhooks/webchat/webhook", "/webhooks/webchat/poll", "/webhooks/twilio/webhook", "/webhooks/telegram/webhook"]
 PAGE = ["/", "/config.js"]
+DIRECTORY_API = ["/openreferral/", "/openreferral/services", "/openreferral/services/x?page=2"]
 PRIVATE = [
     "/webhooks/rest/webhook", "/webhooks/twilio/", "/webhooks/telegram/webhookx", "/webhooks/callback/webhook",
     "/conversations/wc:x/tracker", "/conversations/wc:x/tracker/events", "/model/parse", "/model", "/status", "/domain",
     "/version", "/auth", "/auth/verify", "/webhooks/webchat/../rest/webhook", "/webhooks/webchat/%2e%2e/rest/webhook",
-    "/webhooks/twilio/webhook/../../rest/webhook", "//conversations/x/tracker", "/_balancer",
+    "/webhooks/twilio/webhook/../../rest/webhook", "//conversations/x/tracker", "/openreferral/../status",
+    "/openreferral/%2e%2e/conversations/x/tracker", "/healthz/../status",
 ]
+
+
+def test_the_running_nginx_answers_only_the_public_routes(stack, conversation):
+    """Asked of nginx as the world would ask it: the private routes are nginx's own 404 (nothing
+    reaches Rasa), the public ones are answered by Rasa, the page by nginx, the directory by its API."""
+    base = stack.public_url
+    for path in PRIVATE:
+        for method, body in (("GET", None), ("POST", {"sender": conversation, "message": "hi"})):
+            status, _, reply = call(base + path, method, body, headers=auth_headers(stack.auth_token))
+            assert status == 404 and b"struggling" not in reply, (method, path)
+    session = call(base + "/webhooks/webchat/session", "POST", {})
+    assert session[0] == 200 and json.loads(session[2])["sender"].startswith("wc:")
+    assert call(base + "/webhooks/webchat/webhook", "POST", {"sender": "wc:forged", "message": "hi"})[0] == 403  # Rasa's answer
+    for path in ("/webhooks/twilio/webhook", "/webhooks/telegram/webhook"):
+        assert call(base + path, "POST", {})[0] in (403, 503), path  # unsigned (or the channel is off): Rasa's answer
+    status, headers, page = call(base + "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"/config.js" in page
+    assert call(base + "/config.js")[2] == b'window.RASA_URL = "";\n'  # the page talks to its own origin
+    status, _, body = call(base + "/openreferral/")
+    assert status == 200 and isinstance(json.loads(body), dict)
+    assert call(base + "/openreferral/", "POST", {})[0] == 403
 
 
 def nginx_locations(conf: str) -> list[tuple[str, str, str]]:
@@ -258,8 +282,9 @@ def nginx_choice(locations, uri: str):
     """The location nginx uses for `uri`: after decoding and normalising it (as nginx does),
     an exact match, else the longest prefix if it is ^~, else the first regex, else the
     longest prefix."""
-    path = posixpath.normpath(re.sub(r"/+", "/", urllib.parse.unquote(uri)))
+    path = posixpath.normpath(re.sub(r"/+", "/", urllib.parse.unquote(uri.split("?")[0])))
     path = path if path != "." else "/"
+    path = path + "/" if uri.split("?")[0].endswith("/") and path != "/" else path
     exact = [loc for loc in locations if loc[0] == "=" and loc[1] == path]
     if exact:
         return exact[0]
@@ -272,17 +297,21 @@ def nginx_choice(locations, uri: str):
     return prefixes[0] if prefixes else None
 
 
-def test_nginx_routes_only_the_public_webhooks_and_the_page():
+def test_nginx_routes_only_the_public_webhooks_the_page_and_the_directory_api():
+    """deploy/nginx.conf (the containers'; the same template as make run-prod's) read as nginx would."""
     locations = nginx_locations((ROOT / "deploy" / "nginx.conf").read_text())
-    proxied = lambda uri: "proxy_pass" in (nginx_choice(locations, uri) or ("", "", ""))[2]  # noqa: E731
-    assert [uri for uri in PUBLIC if not proxied(uri)] == []
-    assert [uri for uri in PRIVATE + PAGE if proxied(uri)] == []
-    page = nginx_choice(locations, "/")
-    assert page is not None and ("index.html" in page[2])
-    # Every proxying location is exact or under /webhooks/webchat/ (no regex that could widen).
-    for modifier, pattern, body in locations:
-        if "proxy_pass" in body:
+    body = lambda uri: (nginx_choice(locations, uri) or ("", "", ""))[2]  # noqa: E731
+    assert [uri for uri in PUBLIC if "proxy_pass http://rasa;" not in body(uri)] == []
+    assert [uri for uri in DIRECTORY_API if "proxy_pass http://directory_api/;" not in body(uri)] == []
+    assert [uri for uri in PRIVATE + PAGE if "proxy_pass" in body(uri)] == []
+    assert "index.html" in body("/")
+    # Every proxying location is exact or under /webhooks/webchat/ (no regex that could widen),
+    # and the directory API's takes reads only.
+    for modifier, pattern, text in locations:
+        if "proxy_pass http://rasa" in text:
             assert (modifier == "=" and pattern in PUBLIC) or (modifier == "^~" and pattern == "/webhooks/webchat/"), pattern
+        elif "proxy_pass" in text:
+            assert (modifier, pattern) == ("^~", "/openreferral/") and "limit_except GET OPTIONS { deny all; }" in text
 
 
 def test_compose_publishes_only_nginx_and_keeps_rasa_and_actions_internal():
@@ -292,9 +321,15 @@ def test_compose_publishes_only_nginx_and_keeps_rasa_and_actions_internal():
     assert set(published) <= {"nginx", "console"}
     assert all(str(p).startswith("127.0.0.1:") for p in published.get("console", []))
     internal = {name for name, n in compose["networks"].items() if n and n.get("internal")}
-    for name in ("rasa-1", "rasa-2", "actions", "postgres", "redis"):
+    for name in ("rasa-1", "rasa-2", "actions", "postgres", "redis", "directory-api"):
         assert not services[name].get("ports"), name
         assert set(services[name]["networks"]) & internal, name
+    assert services["directory-api"]["networks"] == ["internal"] and "bot.directory_api" in json.dumps(services["directory-api"]["command"])
+    # nginx reaches the API and the Rasa servers; the console reaches whichever Rasa server answers.
+    assert {"rasa-1", "rasa-2", "directory-api"} <= set(services["nginx"]["depends_on"])
+    assert services["console"]["environment"]["RASA_URL"] == "http://rasa-1:5005,http://rasa-2:5005"
+    nginx_address = services["nginx"]["networks"]["internal"]["ipv4_address"]
+    assert services["rasa-1"]["environment"]["TRUSTED_PROXIES"] == nginx_address
     for name in ("rasa-1", "rasa-2"):
         command = json.dumps(services[name]["command"]) + json.dumps(services[name].get("healthcheck", {}))
         assert "--auth-token" not in command and "token=" not in command and "bot.rasa_server" in command

@@ -1,5 +1,6 @@
 """Logs carry no secrets or people (issue 12, item 4): a whole conversation against the real
-servers (the balancer, a Rasa server, the action server and the staff console): questions, a
+servers (nginx, a Rasa server, the action server, the directory API and the staff console),
+on the web chat through nginx as a family would: questions, a
 call back with a name and a phone number, an action that fails with an error quoting the
 person, a live chat with a worker's reply and a hand back; then every byte every server wrote
 (stdout, stderr, log files) is searched for the person's phone number, name, conversation id,
@@ -14,10 +15,10 @@ import requests
 from sqlalchemy import select
 
 from bot import db
-from bot.cluster import Cluster
 from bot.staff import accounts
 from bot.referrals.models import Case
 from bot.servers import free_port
+from tests.support.prod import ProdStack
 
 pytestmark = pytest.mark.e2e
 
@@ -50,25 +51,25 @@ def variants(phone: str) -> list[str]:
 def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, tmp_path):
     logs = tmp_path / "logs"
     database_url = f"sqlite:///{tmp_path / 'families_connect.db'}"
-    cluster = Cluster(
-        model=model_path, rasa_port=free_port(), actions_port=free_port(), instance_port=free_port(), instances=1,
-        console_port=free_port(), database_url=database_url, tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
-        lock_store_url="", log_dir=logs, endpoints_path=tmp_path / "endpoints.yml",
+    cluster = ProdStack(
+        model=model_path, public_port=free_port(), actions_port=free_port(), instance_port=free_port(), instances=1,
+        directory_api_port=free_port(), console_port=free_port(), database_url=database_url,
+        tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}", lock_store_url="", log_dir=logs,
+        endpoints_path=tmp_path / "endpoints.yml", nginx_dir=tmp_path / "nginx",
         actions_imports=("tests.support.failing_action",),
         env={"RASA_AUTH_TOKEN": secrets.token_urlsafe(32), "ACTION_SERVER_SECRET": secrets.token_urlsafe(32)},
     )
-    sender = "wc:" + secrets.token_hex(16)
-    callback_sender = "wc:" + secrets.token_hex(16)
     try:
         cluster.start()
+        sender, callback_sender = cluster.webchat_id(), cluster.webchat_id()
         with db.session_factory(database_url)() as s, s.begin():
             accounts.add_user("sam", PASSWORD, role="worker", display_name="Sam", session=s)
 
         # Questions, then a call back with a name and a phone number.
-        assert cluster.say(callback_sender, "how do i book a visit")
+        assert cluster.webchat(callback_sender, "how do i book a visit")
         transcript = []
         for message in ("pls call me back", "yes thats ok", NAME, PHONE, "yes", "no", '/inform{"best_time": "evening"}', "Stockton", "no thanks", "yes"):
-            transcript.append((message, [r.get("text", "")[:60] for r in cluster.say(callback_sender, message)]))
+            transcript.append((message, [text[:60] for text in cluster.webchat(callback_sender, message)]))
         # It was stored, so the name and number went through every server.
         assert "FC-" in " ".join(transcript[-1][1]), "\n".join(map(str, transcript))
         with db.session_factory(database_url)() as s:
@@ -76,7 +77,7 @@ def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, 
             assert case.name == NAME and case.phone == "+447912345678"
 
         # An action that fails with an error quoting the person: the person gets the apology.
-        failed = " ".join(r.get("text", "") for r in cluster.say(sender, "who supports grandparent carers in Stockton"))
+        failed = " ".join(cluster.webchat(sender, "who supports grandparent carers in Stockton"))
         assert FAILED in failed
 
         # A live chat: the worker starts a shift, the person asks, writes while paused, the
@@ -85,8 +86,8 @@ def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, 
         page = worker.get(cluster.console_url + "/login")
         worker.post(cluster.console_url + "/login", data={"username": "sam", "password": PASSWORD, "csrf_token": csrf_from(page.text)})
         console_post(worker, cluster.console_url, "/", "/shift", {"action": "start"})
-        cluster.say(sender, "/ask_live_chat")
-        assert cluster.say(sender, PAUSED_TEXT) == []
+        cluster.webchat(sender, "/ask_live_chat")
+        assert cluster.webchat(sender, PAUSED_TEXT) == []
         with db.session_factory(database_url)() as s:
             live = s.execute(select(Case).where(Case.sender_id == sender, Case.kind == "live")).scalar_one()
         case_page = f"/cases/{live.id}"
@@ -97,13 +98,14 @@ def test_a_whole_conversation_leaves_no_person_or_secret_in_any_log(model_path, 
         assert status == 200 and any(e.get("text") == WORKER_TEXT for e in tracker["events"])
         # The attacks' noise too: refused API calls with a token in the URL, a wrong action key.
         requests.get(f"{cluster.rasa_url}/status?token={cluster.auth_token}", timeout=10)
+        requests.get(f"{cluster.public_url}/conversations/{sender}/tracker?token={cluster.auth_token}", timeout=10)
         requests.post(f"{cluster.actions_url}/webhook", json={"sender_id": sender}, headers={"X-Action-Server-Key": "wrong-" + sender}, timeout=10)
     finally:
         cluster.stop()
         db.engine_for.cache_clear()
 
     written = {path: path.read_text(errors="replace") for path in sorted(logs.rglob("*")) if path.is_file()}
-    assert {"actions.log", "rasa-0.log", "console.log", "balancer.log"} <= {p.name for p in written}
+    assert {"actions.log", "rasa-0.log", "console.log", "nginx.log", "directory-api.log"} <= {p.name for p in written}
     assert any("Rasa server is up and running" in text for text in written.values())  # the logs are the real ones
     forbidden = {
         "the person's name": [NAME, NAME.split()[1]],
