@@ -68,3 +68,41 @@ def conversation_lock(store: "LockStore", sender_id: str, *, wait_seconds: float
         yield
     finally:
         store.cleanup(sender_id, ticket)
+
+
+def install_ticket_repair() -> None:
+    """Mend Rasa 3.6's ticket lock, in the Rasa server, so a message is never stuck behind a turn
+    whose server died.
+
+    Rasa serves a conversation's messages by ticket number and drops a ticket older than its
+    lifetime (a crashed holder's). A message that arrived within a second of the dead turn gets a
+    ticket that expires within a second of the dead one's; the waiter looks once a second, so it
+    often finds both gone: the lock then serves no ticket at all and the waiter waits until the
+    proxy gives up (120 s). Here a waiter whose own ticket has expired puts it back, in number
+    order, with a fresh lifetime, and so is served next. (The read-modify-write is as atomic as
+    Rasa's own `issue_ticket`.)"""
+    import asyncio
+    from collections import deque
+
+    from rasa.core.lock import Ticket
+    from rasa.core.lock_store import LOCK_LIFETIME, LockStore
+
+    original = LockStore._acquire_lock
+    if getattr(original, "repaired", False):
+        return
+
+    async def _acquire_lock(self: LockStore, conversation_id: str, ticket: int, wait_time_in_seconds: float):
+        lock = self.get_lock(conversation_id)
+        while lock is not None and lock.is_locked(ticket):
+            if lock._ticket_for_ticket_number(ticket) is None:
+                lock.tickets = deque(sorted([*lock.tickets, Ticket(ticket, time.time() + LOCK_LIFETIME)], key=lambda t: t.number))
+                self.save_lock(lock)
+                logger.info("conversation lock: a waiting ticket had expired behind a dead turn; put back in its place")
+            else:
+                await asyncio.sleep(wait_time_in_seconds)
+                self.update_lock(conversation_id)
+            lock = self.get_lock(conversation_id)
+        return await original(self, conversation_id, ticket, wait_time_in_seconds)
+
+    _acquire_lock.repaired = True  # type: ignore[attr-defined]
+    LockStore._acquire_lock = _acquire_lock

@@ -37,9 +37,11 @@ def main(argv: list[str] | None = None) -> None:
     sys.argv = rasa_argv(list(sys.argv[1:] if argv is None else argv), settings)
     from rasa.__main__ import main as rasa_main
 
+    from bot import locks
     from bot.dialogue import rule_first
 
     rule_first.install()
+    locks.install_ticket_repair()  # a message is never stuck behind a turn whose server died
 
     rasa_main()
 

@@ -64,7 +64,14 @@ def latest_message_id(tracker: Tracker) -> str:
 
 def request_key(tracker: Tracker) -> str:
     """A key for what the latest message asks for (a call back, a live chat): the same when the
-    channel sends the message again, so a retry never makes a second case."""
+    message comes again, so a retry never makes a second case. It is the end of the turn before it
+    (the last action_listen's time), not the message's id: a Rasa server that dies while the case
+    is stored never saves that turn, so the person's "yes" sent again (a new message id) follows
+    the same conversation and gets the same key; any later request follows a later turn. (An SMS
+    that Twilio retries is also taken once by its MessageSid, bot/channels/twilio.py.)"""
+    listens = [e.get("timestamp") for e in tracker.events if e.get("event") == "action" and e.get("name") == "action_listen"]
+    if listens:
+        return f"{tracker.sender_id}:{listens[-1]!r}"
     return f"{tracker.sender_id}:{latest_message_id(tracker)}"
 
 

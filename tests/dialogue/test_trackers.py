@@ -20,10 +20,22 @@ def test_the_latest_message_its_text_id_intent_and_channel():
     tracker = tracker_of(events, latest={"intent": {"name": "inform"}, "entities": [], "message_id": "m2"})
     assert trackers.latest_text(tracker) == "07700 900123"
     assert trackers.latest_message_id(tracker) == "m2"
-    assert trackers.request_key(tracker) == "wc:abc:m2"
+    assert trackers.request_key(tracker) == "wc:abc:m2"  # no turn has ended yet: the message's id
     assert trackers.latest_intent(tracker) == "inform"
     assert trackers.user_intents(tracker) == ["greet", "inform"]
     assert trackers.input_channel(tracker) == "twilio" and trackers.on_sms(tracker)
+
+
+def test_a_request_sent_again_after_a_lost_turn_has_the_same_key_and_a_later_one_another():
+    listen = {"event": "action", "name": "action_listen", "timestamp": 1700000000.25}
+    before = [user("hello", "greet", "m1"), {"event": "bot", "text": "hi"}, listen]
+    first = tracker_of(before + [user("yes", "affirm", "m2")])
+    # the server handling m2 died before saving the turn: the person's "yes" again is m3
+    again = tracker_of(before + [user("yes", "affirm", "m3")])
+    later = tracker_of(before + [user("yes", "affirm", "m2"), {"event": "action", "name": "action_listen", "timestamp": 1700000100.5},
+                                 user("yes", "affirm", "m4")])
+    assert trackers.request_key(first) == trackers.request_key(again) == "wc:abc:1700000000.25"
+    assert trackers.request_key(later) != trackers.request_key(first)
 
 
 def test_the_message_id_falls_back_to_the_latest_user_event():
