@@ -58,7 +58,7 @@ validate: $(BIN)/.installed ## Check domain, NLU data, stories and rules for mis
 	$(BIN)/rasa data validate --fail-on-warnings
 
 .PHONY: run
-run: $(MODEL) ## Set up and run the assistant: actions :5055, Rasa :5005, web chat :8080
+run: $(MODEL) ## Set up and run the assistant: actions :5055, Rasa :5005, web chat :8080, directory API :8082
 	$(BIN)/python -m bot.run
 
 # The staff console is tested in a real headless browser: Debian's chromium (no browser download).
@@ -145,9 +145,10 @@ test-load: $(MODEL) $(NGINX) ## The load test through nginx, 10 s a phase (in `m
 	$(BIN)/python -m bench.load --seconds 10
 
 .PHONY: bench
-bench: $(MODEL) ## Latency over REST against a `rasa init` bot; directory queries on SQLite and PostgreSQL
+bench: $(MODEL) ## Latency over REST against a `rasa init` bot; directory queries and the directory API on SQLite and PostgreSQL
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.directory
+	$(BIN)/python -m bench.directory_api
 
 .PHONY: clean
 clean: ## Remove trained models, results and local databases (keeps .venv)
