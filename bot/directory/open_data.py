@@ -10,6 +10,8 @@ with a location within that distance of the postcode district's centre, nearest 
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -157,6 +159,29 @@ def _metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+# How many match a list's filters, kept COUNT_SECONDS: a tool paging through the directory asks the
+# same count once per page, and counting 100,000 rows is most of a page's time on PostgreSQL. Kept
+# per database and per latest change (max modified_at, read from its index), so any change to an
+# entry counts afresh; only a row deleted outright could leave a count that old.
+COUNT_SECONDS = 30.0
+_counts: dict[tuple, tuple[float, int]] = {}
+_counts_lock = threading.Lock()
+
+
+def _count(session: Session, base: Any, cache_key: tuple) -> int:
+    now = time.monotonic()
+    with _counts_lock:
+        cached = _counts.get(cache_key)
+    if cached is not None and now - cached[0] < COUNT_SECONDS:
+        return cached[1]
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    with _counts_lock:
+        if len(_counts) > 1000:
+            _counts.clear()
+        _counts[cache_key] = (now, total)
+    return total
+
+
 def _paged(session: Session, filters: Filters, page: int, per_page: int, key: Any, load: Callable[[list], list]) -> tuple[list, int]:
     """One page of the things `key` identifies (Service.id or ServiceAtLocation.id), and how many match."""
     if filters.proximity:
@@ -165,7 +190,8 @@ def _paged(session: Session, filters: Filters, page: int, per_page: int, key: An
         return load(keys), len(near)
     base = select(key).join(Service, Service.id == ServiceAtLocation.service_id) if key is ServiceAtLocation.id else select(key)
     base = base.where(*_service_conditions(filters))
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    latest = session.execute(select(func.max(Service.modified_at))).scalar()
+    total = _count(session, base, (str(session.get_bind().url), latest, str(key), filters))
     keys = session.execute(base.order_by(key).limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return load(keys), total
 

@@ -129,3 +129,11 @@ def test_organizations_and_taxonomies_validate(directory):
     terms = open_data.list_taxonomy_terms(Filters(taxonomy_id=hsds.ELIGIBILITY_VOCABULARY), 1, 50)
     assert terms.total_items == 10 and all(hsds_schemas.problems(t, "taxonomy_term.json") == [] for t in terms.contents)
     assert all(hsds_schemas.problems(t, "taxonomy.json") == [] for t in open_data.list_taxonomies(1, 10).contents)
+
+
+def test_a_kept_count_is_counted_afresh_after_any_change(directory):
+    assert services(directory).total_items == len(ALL)
+    with directory() as s, s.begin():
+        editing.close(s, "stockton-housing", by="Ann", source="rang them", user_id=None)
+    page = services(directory)
+    assert page.total_items == len(ALL) - 1 == len(page.contents)
