@@ -69,7 +69,8 @@ def request_key(tracker: Tracker) -> str:
     is stored never saves that turn, so the person's "yes" sent again (a new message id) follows
     the same conversation and gets the same key; any later request follows a later turn. (An SMS
     that Twilio retries is also taken once by its MessageSid, bot/channels/twilio.py.)"""
-    listens = [e.get("timestamp") for e in tracker.events if e.get("event") == "action" and e.get("name") == "action_listen"]
+    listens = [e["timestamp"] for e in tracker.events
+               if e.get("event") == "action" and e.get("name") == "action_listen" and e.get("timestamp") is not None]
     if listens:
         return f"{tracker.sender_id}:{listens[-1]!r}"
     return f"{tracker.sender_id}:{latest_message_id(tracker)}"
