@@ -40,6 +40,17 @@ def providers():
         yield fake
 
 
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """SQLite only here: what the channel keeps in the database (deliveries taken once) is tested on
+    both databases in tests/channels/test_twilio.py; this module tests WhatsApp's own rules."""
+    from bot import db
+
+    url = f"sqlite:///{tmp_path / 'whatsapp.db'}"
+    db.upgrade(url)
+    return url
+
+
 def make_config(database_url: str, providers: FakeProviders, **changes: Any) -> TwilioConfig:
     values = dict(
         account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, number=TWILIO_NUMBER, webhook_url=PUBLIC_URL,
