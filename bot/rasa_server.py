@@ -27,7 +27,9 @@ def rasa_argv(args: list[str], settings: Settings) -> list[str]:
     argv = ["rasa", "run", *args]
     if not {"--interface", "-i"} & {a.split("=", 1)[0] for a in args}:
         argv += ["--interface", settings.rasa_interface]
-    argv += ["--enable-api", "--jwt-secret", settings.secret("rasa_api"), "--jwt-method", ALGORITHM]
+    # "--jwt-secret=KEY" in one word: a key that starts with "-" (one generated key in 64 does)
+    # would otherwise be read as an option and Rasa would not start.
+    argv += ["--enable-api", f"--jwt-secret={settings.secret('rasa_api')}", "--jwt-method", ALGORITHM]
     return argv + ["--cors", *settings.cors_origin_list()]
 
 
